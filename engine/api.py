@@ -1,0 +1,269 @@
+"""The engine's entry point: load once, then `evaluate(request) -> Decision`.
+
+Pure: paths and the date come in as arguments; nothing here reads the
+environment, prints or touches the network. The pipeline is
+request -> FlowRequest (pydantic) -> places (resolve) -> fact records (facts)
+-> fired rules (durable adapter) -> findings -> Decision (combine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine import combine
+from engine.decision import Decision
+from engine.durable_adapter import RuleEngine
+from engine.errors import Problem, RequestInvalid
+from engine.facts import FactBuilder, HopFacts, walk
+from engine.flow import FlowRequest
+from engine.loader import DATA_DIR, POLICIES_DIR, PolicySet, Profile, load_policies
+from engine.messages import Catalogue
+from engine.policy_schema import FACTS, Rule
+from engine.reference import Reference, load_reference
+from engine.request_errors import check_chain_size, pydantic_problems
+from engine.resolve import Place, Resolver
+
+GDPR_APPLIES_FROM = dt.date(2018, 5, 25)
+MAX_DEPTH = 10
+MAX_NODES = 200
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = MAX_DEPTH
+    max_nodes: int = MAX_NODES
+
+
+class Engine:
+    """Policies, reference data and the rule engine, loaded and validated together."""
+
+    def __init__(self, policies: PolicySet, reference: Reference, limits: Limits | None = None):
+        self.policies = policies
+        self.reference = reference
+        self.limits = limits or Limits()
+        self.resolver = Resolver(reference)
+        self.rules = RuleEngine(policies.rulesets())
+        self._catalogues = {pid: policies.catalogue.merged(p.messages) for pid, p in policies.profiles.items()}
+
+    @classmethod
+    def load(
+        cls,
+        policy_dirs: list[Path] | None = None,
+        data_dir: Path | None = None,
+        limits: Limits | None = None,
+    ) -> Engine:
+        dirs = [POLICIES_DIR, *(policy_dirs or [])]
+        return cls(load_policies(dirs), load_reference(data_dir or DATA_DIR), limits)
+
+    # ------------------------------------------------------------ parsing
+
+    def parse(self, payload: Any) -> FlowRequest:
+        """Validate a request body; raise RequestInvalid listing every problem."""
+        check_chain_size(payload, self.limits.max_depth, self.limits.max_nodes)
+        try:
+            return FlowRequest.model_validate(payload)
+        except ValidationError as exc:
+            raise RequestInvalid(pydantic_problems(exc)) from None
+
+    def _places(self, flow: FlowRequest) -> tuple[dict[str, list[Place]], list[Problem]]:
+        places: dict[str, list[Place]] = {}
+        problems: list[Problem] = []
+        if self.resolver.country(flow.exporter.country) is None:
+            problems.append(self.resolver.country_problem("exporter.country", flow.exporter.country))
+        for node, _parent, node_id in walk(flow):
+            loc = _loc(node_id)
+            refs = list(node.locations)
+            if not refs:
+                if node.country is None:
+                    problems.append(Problem(f"{loc}.country", "a recipient needs a country or locations", None))
+                    continue
+                refs = [node.country]
+                where = [f"{loc}.country"]
+            else:
+                where = [f"{loc}.locations[{i}]" for i in range(len(refs))]
+                if node.country is not None and self.resolver.country(node.country) is None:
+                    problems.append(self.resolver.country_problem(f"{loc}.country", node.country))
+            resolved = []
+            for field_loc, ref in zip(where, refs, strict=True):
+                place, problem = self.resolver.location(field_loc, ref)
+                if problem:
+                    problems.append(problem)
+                elif place:
+                    resolved.append(place)
+            places[node_id] = resolved
+        return places, problems
+
+    def _check(self, flow: FlowRequest, today: dt.date) -> tuple[dt.date, Profile, dict[str, list[Place]]]:
+        problems: list[Problem] = []
+        as_of = flow.as_of or today
+        if as_of < GDPR_APPLIES_FROM:
+            problems.append(
+                Problem("as_of", f"as_of {as_of.isoformat()} is before 2018-05-25, when the GDPR began to apply", "use a date from 2018-05-25")
+            )
+        profile = self.policies.profiles.get(flow.policy)
+        if profile is None:
+            from engine.errors import did_you_mean
+
+            hint = did_you_mean(flow.policy, list(self.policies.profiles)) or "known policies: " + ", ".join(
+                sorted(self.policies.profiles)
+            )
+            problems.append(Problem("policy", f"unknown policy {flow.policy!r}", hint))
+        if "role" not in flow.recipient.model_fields_set:
+            problems.append(Problem("recipient.role", "the root recipient needs a role", "processor, controller, joint_controller or same_entity"))
+        places, place_problems = self._places(flow)
+        problems.extend(place_problems)
+        if problems:
+            raise RequestInvalid(problems)
+        assert profile is not None
+        return as_of, profile, places
+
+    # ------------------------------------------------------------ evaluation
+
+    def evaluate(self, payload: Any, today: dt.date | None = None) -> Decision:
+        """Decide one flow request (a dict or a FlowRequest)."""
+        flow = payload if isinstance(payload, FlowRequest) else self.parse(payload)
+        as_of, profile, places = self._check(flow, today or dt.datetime.now(dt.UTC).date())
+        hops = FactBuilder(self.reference, profile.settings, flow, as_of).hops(places)
+        fired = self.rules.fire(profile.ruleset, _engine_facts(hops))
+        return _Assembler(profile, self._catalogues[profile.id], flow.lang, self.reference.version).decision(
+            hops, fired, as_of
+        )
+
+
+def _loc(node_id: str) -> str:
+    """`r.0.1` -> `recipient.sub_processors[0].sub_processors[1]`."""
+    parts = node_id.split(".")[1:]
+    return "recipient" + "".join(f".sub_processors[{p}]" for p in parts)
+
+
+def _engine_facts(hops: list[HopFacts]) -> list[dict[str, Any]]:
+    """Only typed, matchable facts go to durable-rules; params stay on the Python side."""
+    out = []
+    for h, hop in enumerate(hops):
+        out.append({"scope": "hop", "ref": f"h{h}", **{k: hop.facts[k] for k in FACTS["hop"]}})
+        for i, location in enumerate(hop.locations):
+            out.append({"scope": "location", "ref": f"h{h}.l{i}", **{k: location.facts[k] for k in FACTS["location"]}})
+    return out
+
+
+def _value(value: Any, facts: dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("$"):
+        return facts.get(value[1:])
+    return value
+
+
+class _Assembler:
+    """Turns fired rules into findings, hops and the response of SPEC section 3."""
+
+    def __init__(self, profile: Profile, catalogue: Catalogue, lang: str, data_version: str):
+        self.profile = profile
+        self.rules = profile.rule_index
+        self.catalogue = catalogue
+        self.lang = lang
+        self.data_version = data_version
+        self.conditions: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.denials: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.assumptions: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def decision(self, hops: list[HopFacts], fired: list[tuple[str, str]], as_of: dt.date) -> Decision:
+        by_ref: dict[str, list[Rule]] = {}
+        for rule_id, ref in fired:
+            by_ref.setdefault(ref, []).append(self.rules[rule_id])
+        order = {rule.id: i for i, rule in enumerate(self.profile.rules)}
+        hop_out = []
+        for h, hop in enumerate(hops):
+            locations = []
+            for i, location in enumerate(hop.locations):
+                rules = sorted(by_ref.get(f"h{h}.l{i}", []), key=lambda r: order[r.id])
+                findings = self._findings(rules, location.facts, hop, location.place.label)
+                locations.append(
+                    {
+                        "location": location.place.as_json(),
+                        "zone": location.zone,
+                        "transfer": location.transfer,
+                        "decision": combine.decide([f["effect"] for f in findings], f"{hop.recipient} at {location.place.label}"),
+                        "findings": findings,
+                    }
+                )
+            rules = sorted(by_ref.get(f"h{h}", []), key=lambda r: order[r.id])
+            findings = self._findings(rules, hop.facts, hop, None)
+            own = combine.decide([f["effect"] for f in findings], f"the hop to {hop.recipient}")
+            hop_out.append(
+                {
+                    "path": hop.path,
+                    "exporter": hop.exporter,
+                    "recipient": hop.recipient,
+                    "role": hop.role,
+                    "decision": combine.strongest([own, *(loc["decision"] for loc in locations)]),
+                    "findings": findings,
+                    "locations": locations,
+                }
+            )
+        overall = combine.strongest(h["decision"] for h in hop_out)
+        return Decision.model_validate(
+            {
+                "decision_id": str(uuid.uuid4()),
+                "decision": overall,
+                "as_of": as_of,
+                "policy": {"id": self.profile.id, "version": self.profile.version},
+                "reference_data": {"version": self.data_version},
+                "conditions": list(self.conditions.values()),
+                "denials": list(self.denials.values()),
+                "assumptions": list(self.assumptions.values()),
+                "hops": hop_out,
+            }
+        )
+
+    def _findings(self, rules: list[Rule], facts: dict[str, Any], hop: HopFacts, location: str | None) -> list[dict[str, Any]]:
+        findings = []
+        for rule in rules:
+            params = {k: _value(val, facts) for k, val in rule.then.params.items()}
+            context = {"party": hop.recipient, "location": location or facts.get("place")}
+            for code in rule.then.assume:
+                self._assume(code, rule, params, context, hop, location)
+            if rule.then.effect is None or rule.then.code is None:
+                continue
+            basis = [b for b in (_value(x, facts) for x in rule.basis) if b]
+            finding = {
+                "rule": rule.id,
+                "effect": rule.then.effect,
+                "code": rule.then.code,
+                "message": self.catalogue.render(rule.then.code, self.lang, {**params, **context}),
+                "basis": basis,
+                "params": params,
+            }
+            findings.append(finding)
+            target = {"condition": self.conditions, "deny": self.denials}.get(rule.then.effect)
+            if target is not None:
+                action = {"code": finding["code"], "party": hop.recipient, "path": hop.path}
+                if location is not None:
+                    action["location"] = location
+                action.update(rule=rule.id, params=params, message=finding["message"], basis=basis)
+                target.setdefault(_key(action), action)
+        return findings
+
+    def _assume(
+        self, code: str, rule: Rule, params: dict[str, Any], context: dict[str, Any], hop: HopFacts, location: str | None
+    ) -> None:
+        item: dict[str, Any] = {"code": code, "party": hop.recipient, "rule": rule.id}
+        if location is not None:
+            item["location"] = location
+        item["params"] = params
+        item["message"] = self.catalogue.render(code, self.lang, {**params, **context})
+        self.assumptions.setdefault(_key(item), item)
+
+
+def _key(item: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        item["code"],
+        item["party"],
+        tuple(item.get("path", ())),
+        item.get("location"),
+        repr(sorted(item.get("params", {}).items())),
+    )

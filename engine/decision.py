@@ -1,0 +1,93 @@
+"""The decision response of SPEC section 3 as pydantic models (also the OpenAPI schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DecisionValue = Literal["allow", "conditions", "deny"]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Finding(Out):
+    rule: str
+    effect: Literal["allow", "condition", "deny", "note"]
+    code: str
+    message: str
+    basis: list[str]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Action(Out):
+    """A condition or a denial, lifted out of its hop with the party it concerns."""
+
+    code: str
+    party: str
+    path: list[str]
+    location: str | None = None
+    rule: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    message: str
+    basis: list[str]
+
+
+class Assumption(Out):
+    code: str
+    party: str
+    rule: str
+    message: str
+    location: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlaceOut(Out):
+    country: str | None
+    cloud: str | None = None
+    region: str | None = None
+    organisation: str | None = None
+    city: str | None = None
+    word: str | None = None
+
+
+class LocationResult(Out):
+    location: PlaceOut
+    zone: Literal["eea", "adequate", "adequate_partial", "third_country"]
+    transfer: bool
+    decision: DecisionValue
+    findings: list[Finding]
+
+
+class Hop(Out):
+    path: list[str]
+    exporter: str
+    recipient: str
+    role: str
+    decision: DecisionValue
+    findings: list[Finding]
+    locations: list[LocationResult]
+
+
+class Version(Out):
+    id: str
+    version: str
+
+
+class DataVersion(Out):
+    version: str
+
+
+class Decision(Out):
+    decision_id: str
+    decision: DecisionValue
+    as_of: dt.date
+    policy: Version
+    reference_data: DataVersion
+    conditions: list[Action]
+    denials: list[Action]
+    assumptions: list[Assumption]
+    hops: list[Hop]

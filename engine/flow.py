@@ -1,0 +1,170 @@
+"""The flow request of SPEC section 2 as pydantic models.
+
+Every model forbids unknown fields, and booleans and module numbers are strict:
+durable-rules compares loosely (`1` matches `True` and `"1"`), so nothing but a
+real JSON boolean may reach the rules. Country references stay strings here;
+`resolve.py` turns them into places once the reference data is at hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
+
+from engine import vocabulary as v
+
+StrictBool = Annotated[bool, Strict()]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+CountryRef = Annotated[str, Field(min_length=1, max_length=100)]
+
+Category = Literal[v.CATEGORIES]  # type: ignore[valid-type]
+Subject = Literal[v.SUBJECTS]  # type: ignore[valid-type]
+Clause = Literal[v.CLAUSES]  # type: ignore[valid-type]
+Derogation = Literal[v.DEROGATIONS]  # type: ignore[valid-type]
+Certification = Literal[v.CERTIFICATIONS]  # type: ignore[valid-type]
+Sector = Literal[v.SECTORS]  # type: ignore[valid-type]
+Role = Literal[v.ROLES]  # type: ignore[valid-type]
+ExporterRole = Literal[v.EXPORTER_ROLES]  # type: ignore[valid-type]
+Provider = Annotated[str, Field(min_length=1, max_length=40)]
+SccDecision = Literal[v.SCC_DECISIONS]  # type: ignore[valid-type]
+TiaOutcome = Literal[v.TIA_OUTCOMES]  # type: ignore[valid-type]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CountryLocation(Model):
+    country: CountryRef
+
+
+class CloudLocation(Model):
+    cloud: Provider
+    region: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class OrganisationLocation(Model):
+    organisation: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _location_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "ref"
+    if isinstance(value, dict):
+        for key in ("cloud", "region", "organisation", "country"):
+            if key in value:
+                return {"region": "cloud"}.get(key, key)
+        return "country"
+    if isinstance(value, BaseModel):
+        return {
+            CountryLocation: "country",
+            CloudLocation: "cloud",
+            OrganisationLocation: "organisation",
+        }.get(type(value))
+    return None
+
+
+Location = Annotated[
+    Annotated[CountryRef, Tag("ref")]
+    | Annotated[CountryLocation, Tag("country")]
+    | Annotated[CloudLocation, Tag("cloud")]
+    | Annotated[OrganisationLocation, Tag("organisation")],
+    Discriminator(
+        _location_kind,
+        custom_error_type="location",
+        custom_error_message="a location is a country reference string, {country}, {cloud, region} or {organisation}",
+    ),
+]
+
+
+class Dpa(Model):
+    signed: StrictBool = False
+    clauses: list[Clause] | None = None
+
+
+class Authorisation(Model):
+    kind: Literal["specific", "general", "none"] = "none"
+    written: StrictBool = True
+    granted: StrictBool | None = None
+    notified: StrictBool = False
+    objection_period_elapsed: StrictBool = False
+    objected: StrictBool = False
+
+
+class Scc(Model):
+    module: Annotated[int, Strict(), Field(ge=1, le=4)]
+    decision: SccDecision = "2021/914"
+    concluded_on: dt.date | None = None
+
+
+class Bcr(Model):
+    kind: Literal[v.BCR_KINDS]  # type: ignore[valid-type]
+    approved: StrictBool = False
+
+
+class DerogationClaim(Model):
+    ground: Derogation
+    occasional: StrictBool = False
+
+
+class Tia(Model):
+    outcome: TiaOutcome
+
+
+class Safeguards(Model):
+    scc: Scc | None = None
+    bcr: Bcr | None = None
+    ad_hoc_clauses: StrictBool = False
+    code_of_conduct: StrictBool = False
+    certification: StrictBool = False
+    public_authority_instrument: StrictBool = False
+    derogation: DerogationClaim | None = None
+    tia: Tia | None = None
+    supplementary_measures: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+
+class Agreement(Model):
+    dpa: Dpa = Field(default_factory=Dpa)
+    joint_arrangement: StrictBool = False
+    authorisation: Authorisation = Field(default_factory=Authorisation)
+    flow_down: StrictBool = False
+    instructed: StrictBool = False
+    location_consent: StrictBool = False
+    safeguards: Safeguards = Field(default_factory=Safeguards)
+
+
+class Recipient(Model):
+    name: Name
+    role: Role = "processor"
+    country: CountryRef | None = None
+    locations: list[Location] = Field(default_factory=list, max_length=100)
+    subject_to_gdpr: StrictBool = False
+    sector: Sector = "commercial"
+    certifications: list[Certification] = Field(default_factory=list, max_length=10)
+    agreement: Agreement = Field(default_factory=Agreement)
+    sub_processors: list[Recipient] = Field(default_factory=list)
+
+
+class Exporter(Model):
+    name: Name
+    country: CountryRef
+    role: ExporterRole = "controller"
+    public_body: StrictBool = False
+
+
+class Data(Model):
+    categories: list[Category] = Field(default_factory=list, max_length=len(v.CATEGORIES) * 2)
+    subjects: list[Subject] = Field(default_factory=list, max_length=len(v.SUBJECTS) * 2)
+
+
+class FlowRequest(Model):
+    as_of: dt.date | None = None
+    policy: Annotated[str, Field(min_length=1, max_length=100)] = "gdpr"
+    lang: Literal[v.LANGUAGES] = "en"  # type: ignore[valid-type]
+    data: Data = Field(default_factory=Data)
+    exporter: Exporter
+    recipient: Recipient

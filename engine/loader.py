@@ -1,0 +1,213 @@
+"""Load policy profiles once, resolve `extends`, validate, and compile them.
+
+Shipped profiles live in `policies/`; an organisation adds its own directories
+(DOORGIFTE_POLICY_PATH). In a directory, a profile is a `<id>.yaml` file or a
+`<id>/profile.yaml` with `include`d rule files; `*.cases.yaml` are test cases and
+`messages/<lang>.yaml` the message catalogue. Any problem stops the load with
+file and line, so a service never starts on a broken rule base.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import compiler
+from engine.errors import LoadError, LoadProblem
+from engine.messages import Catalogue
+from engine.policy_schema import ProfileFile, Rule, RuleFile, Settings
+from engine.yamlfile import LoadProblems, YamlDoc, read
+
+POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
+DATA_DIR = Path(__file__).resolve().parent.parent / "adequacy_data"
+
+
+@dataclass
+class RuleSource:
+    """Where a rule was written, for problems and for `GET /v1/policies`."""
+
+    doc: YamlDoc
+    loc: tuple[str | int, ...]
+
+    @property
+    def file(self) -> str:
+        return str(self.doc.path)
+
+    @property
+    def line(self) -> int | None:
+        return self.doc.line(self.loc)
+
+
+@dataclass
+class Profile:
+    id: str
+    version: str
+    title: str
+    description: str | None
+    extends: str | None
+    settings: Settings
+    rules: list[Rule]
+    messages: dict[str, dict[str, str]]
+    doc: YamlDoc
+    sources: dict[str, RuleSource] = field(default_factory=dict)
+    ruleset: str = ""
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rule_index(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+
+@dataclass
+class PolicySet:
+    profiles: dict[str, Profile]
+    catalogue: Catalogue
+    case_files: list[Path]
+
+    def rulesets(self) -> dict[str, dict[str, Any]]:
+        return {p.ruleset: p.body for p in self.profiles.values()}
+
+
+def _profile_paths(directory: Path) -> list[Path]:
+    files = [p for p in sorted(directory.glob("*.yaml")) if not p.name.endswith(".cases.yaml")]
+    return files + sorted(directory.glob("*/profile.yaml"))
+
+
+def _read_profile(path: Path) -> tuple[ProfileFile, YamlDoc, dict[str, RuleSource]]:
+    doc = read(path)
+    profile: ProfileFile = doc.validate(ProfileFile)
+    sources = {rule.id: RuleSource(doc, ("rules", i)) for i, rule in enumerate(profile.rules)}
+    rules = list(profile.rules)
+    problems: list[LoadProblem] = []
+    for name in profile.include:
+        try:
+            included = read(path.parent / name)
+            rule_file: RuleFile = included.validate(RuleFile)
+        except LoadProblems as exc:
+            problems.extend(exc.problems)
+            continue
+        for i, rule in enumerate(rule_file.rules):
+            if rule.id in sources:
+                first = sources[rule.id]
+                problems.append(
+                    included.problem(("rules", i), f"duplicate rule id {rule.id!r} (first at {first.file}:{first.line})")
+                )
+            sources[rule.id] = RuleSource(included, ("rules", i))
+            rules.append(rule)
+    if problems:
+        raise LoadProblems(problems)
+    return profile.model_copy(update={"rules": rules}), doc, sources
+
+
+def _read_catalogue(directory: Path, problems: list[LoadProblem]) -> dict[str, dict[str, str]]:
+    templates: dict[str, dict[str, str]] = {}
+    for path in sorted((directory / "messages").glob("*.yaml")):
+        lang = path.stem
+        try:
+            doc = read(path)
+        except LoadProblems as exc:
+            problems.extend(exc.problems)
+            continue
+        if not isinstance(doc.data, dict) or not all(isinstance(t, str) for t in doc.data.values()):
+            problems.append(doc.problem((), "a message file maps codes to template strings"))
+            continue
+        for code, template in doc.data.items():
+            templates.setdefault(code, {})[lang] = template
+    return templates
+
+
+def load_policies(directories: list[Path]) -> PolicySet:
+    """Read, resolve, validate and compile every profile in `directories`."""
+    problems: list[LoadProblem] = []
+    raw: dict[str, tuple[ProfileFile, YamlDoc, dict[str, RuleSource]]] = {}
+    templates: dict[str, dict[str, str]] = {}
+    case_files: list[Path] = []
+    for directory in directories:
+        if not directory.is_dir():
+            problems.append(LoadProblem(str(directory), None, "policy directory does not exist"))
+            continue
+        for code, by_lang in _read_catalogue(directory, problems).items():
+            templates.setdefault(code, {}).update(by_lang)
+        case_files.extend(sorted(directory.rglob("*.cases.yaml")))
+        for path in _profile_paths(directory):
+            try:
+                profile, doc, sources = _read_profile(path)
+            except LoadProblems as exc:
+                problems.extend(exc.problems)
+                continue
+            if profile.id in raw:
+                problems.append(doc.problem(("id",), f"profile {profile.id!r} is defined twice ({raw[profile.id][1].path})"))
+                continue
+            raw[profile.id] = (profile, doc, sources)
+    if problems:
+        raise LoadError(problems)
+    catalogue = Catalogue(templates)
+    profiles: dict[str, Profile] = {}
+    for profile_id in raw:
+        try:
+            profiles[profile_id] = _resolve(profile_id, raw, [])
+        except LoadProblems as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise LoadError(problems)
+    from engine.validate import check_profile
+
+    for profile in profiles.values():
+        problems.extend(check_profile(profile, catalogue.merged(profile.messages)))
+    if problems:
+        raise LoadError(list({str(p): p for p in problems}.values()))
+    for profile in profiles.values():
+        profile.body = compiler.compile_rules(profile.rules)
+        profile.ruleset = compiler.ruleset_name(profile.id, profile.body)
+        digest = hashlib.sha256(
+            json.dumps(
+                [profile.body, profile.settings.model_dump(), profile.messages], sort_keys=True, default=str
+            ).encode()
+        ).hexdigest()[:8]
+        profile.version = f"{profile.version}+{digest}"
+    return PolicySet(profiles, catalogue, case_files)
+
+
+def _resolve(
+    profile_id: str, raw: dict[str, tuple[ProfileFile, YamlDoc, dict[str, RuleSource]]], seen: list[str]
+) -> Profile:
+    spec, doc, sources = raw[profile_id]
+    if profile_id in seen:
+        raise LoadProblems([doc.problem(("extends",), f"profile {profile_id!r} extends itself via {' -> '.join(seen)}")])
+    parent: Profile | None = None
+    if spec.extends is not None:
+        if spec.extends not in raw:
+            from engine.errors import did_you_mean
+
+            hint = did_you_mean(spec.extends, list(raw)) or ""
+            raise LoadProblems([doc.problem(("extends",), f"extends unknown profile {spec.extends!r} {hint}".strip())])
+        parent = _resolve(spec.extends, raw, [*seen, profile_id])
+    rules = [*(parent.rules if parent else []), *spec.rules]
+    all_sources = {**(parent.sources if parent else {}), **sources}
+    problems = []
+    seen_ids: set[str] = set()
+    for rule in rules:
+        if rule.id in seen_ids:
+            src = sources.get(rule.id)
+            where = src.doc.problem(src.loc, "") if src else doc.problem((), "")
+            problems.append(LoadProblem(where.file, where.line, f"duplicate rule id {rule.id!r} (also in {spec.extends})"))
+        seen_ids.add(rule.id)
+    if problems:
+        raise LoadProblems(problems)
+    settings = parent.settings if parent else Settings()
+    overrides = {k: val for k, val in spec.settings.model_dump().items() if val is not None}
+    return Profile(
+        id=spec.id,
+        version=spec.version,
+        title=spec.title,
+        description=spec.description,
+        extends=spec.extends,
+        settings=settings.model_copy(update=overrides),
+        rules=rules,
+        messages={**(parent.messages if parent else {}), **spec.messages},
+        doc=doc,
+        sources=all_sources,
+    )

@@ -1,0 +1,203 @@
+"""The shape of a policy profile, its rules, and the facts rules may match on.
+
+A rule matches one fact record: a hop (what is agreed between a node and its
+parent) or a location (one place where that node handles the data). The fact
+names and their types are declared here once; `facts.py` produces exactly these
+and `validate.py` refuses a rule that names anything else or compares a fact with
+a value of the wrong type (durable-rules would compare loosely and silently).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engine import vocabulary as v
+
+BOOL = "bool"
+INT = "int"
+
+_ROLES = v.ROLES
+_EXPORTER = v.EXPORTER_ROLES
+_TIA = ("none", *v.TIA_OUTCOMES)
+
+#: facts shared by hop and location records
+COMMON_FACTS: dict[str, Any] = {
+    "role": _ROLES,
+    "exporter_role": _EXPORTER,
+    "exporter_public_body": BOOL,
+    "sub_processor": BOOL,
+    "under_processor": BOOL,
+    "is_root": BOOL,
+    "recipient_sector": v.SECTORS,
+    "special_data": BOOL,
+    "subject_to_gdpr": BOOL,
+}
+
+HOP_FACTS: dict[str, Any] = {
+    **COMMON_FACTS,
+    "dpa_signed": BOOL,
+    "dpa_clauses_stated": BOOL,
+    "dpa_clauses_missing": BOOL,
+    "authorisation_kind": ("specific", "general", "none"),
+    "authorisation_written": BOOL,
+    "authorisation_granted": ("yes", "no", "unknown"),
+    "notified": BOOL,
+    "objection_period_elapsed": BOOL,
+    "objected": BOOL,
+    "flow_down": BOOL,
+    "instructed": BOOL,
+    "joint_arrangement": BOOL,
+    "parent_third_party_disclosure": ("yes", "no", "unknown"),
+}
+
+LOCATION_FACTS: dict[str, Any] = {
+    **COMMON_FACTS,
+    "zone": v.ZONES,
+    "transfer": BOOL,
+    "bridge": BOOL,
+    "location_word": ("", "EEA", "worldwide"),
+    "is_organisation": BOOL,
+    "outside_home_country": BOOL,
+    "location_consent": BOOL,
+    "adequacy": BOOL,
+    "adequacy_covers": BOOL,
+    "adequacy_scope": ("", "full", "certified_organisations", "sectors"),
+    "adequacy_exclusions": BOOL,
+    "certification_framework": ("", "eu-us-dpf", "eu-us-privacy-shield", "other"),
+    "required_module": INT,
+    "scc_stated": BOOL,
+    "scc_counts": BOOL,
+    "scc_transitional": BOOL,
+    "bcr_stated": BOOL,
+    "bcr_counts": BOOL,
+    "ad_hoc_clauses": BOOL,
+    "code_of_conduct": BOOL,
+    "certification_scheme": BOOL,
+    "public_instrument_stated": BOOL,
+    "public_instrument_counts": BOOL,
+    "safeguard_counts": BOOL,
+    "derogation_stated": BOOL,
+    "derogation_ground": ("", *v.DEROGATIONS),
+    "derogation_occasional": BOOL,
+    "derogation_public_body_excluded": BOOL,
+    "derogation_counts": BOOL,
+    "art46_route": BOOL,
+    "assessment_era": BOOL,
+    "tia": _TIA,
+    "supplementary_measures": BOOL,
+}
+
+FACTS = {"hop": HOP_FACTS, "location": LOCATION_FACTS}
+
+#: values only for params, basis and messages (lists, dates, nullable text): never matched
+PARAM_FACTS: dict[str, set[str]] = {
+    "hop": {"party", "missing_clauses", "authorisation"},
+    "location": {
+        "party",
+        "country",
+        "city",
+        "place",
+        "adequacy_id",
+        "adequacy_act",
+        "adequacy_exclusion_text",
+        "adequacy_sectors",
+        "certifications_required",
+        "scc_module",
+        "scc_decision",
+        "scc_act",
+        "scc_problem",
+        "scc_to_sign",
+        "scc_to_sign_act",
+        "bcr_kind",
+        "bcr_problem",
+        "derogation_basis",
+        "tia_outcome",
+        "measures",
+        "bridge_act",
+        "home_country",
+    },
+}
+
+RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Then(Strict):
+    effect: Literal[v.EFFECTS] | None = None  # type: ignore[valid-type]
+    code: Annotated[str, Field(pattern=CODE.pattern)] | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    assume: list[Annotated[str, Field(pattern=CODE.pattern)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _effect_or_assumption(self) -> Then:
+        if self.effect is None and not self.assume:
+            raise ValueError("a rule needs an effect with a code, or an assumption (assume)")
+        if self.effect is not None and self.code is None:
+            raise ValueError(f"effect {self.effect!r} needs a code")
+        return self
+
+
+class Rule(Strict):
+    id: Annotated[str, Field(pattern=RULE_ID.pattern)]
+    title: Annotated[str, Field(min_length=3)]
+    scope: Literal["hop", "location"]
+    basis: list[Annotated[str, Field(min_length=2)]] = Field(min_length=1)
+    when: dict[str, Any]
+    then: Then
+    note: str | None = None
+
+
+class Settings(Strict):
+    #: clause ids a processing agreement must contain (Art. 28(3), or a profile's checklist)
+    dpa_required_clauses: list[Literal[v.CLAUSES]] | None = None  # type: ignore[valid-type]
+    #: processing outside this country needs the controller's prior written consent
+    home_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+
+
+Messages = dict[str, dict[Literal[v.LANGUAGES], str]]  # type: ignore[valid-type]
+
+
+class ProfileFile(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    version: Annotated[str, Field(min_length=1)]
+    title: str
+    description: str | None = None
+    extends: str | None = None
+    include: list[str] = Field(default_factory=list)
+    settings: Settings = Field(default_factory=Settings)
+    rules: list[Rule] = Field(default_factory=list)
+    messages: Messages = Field(default_factory=dict)
+
+
+class RuleFile(Strict):
+    rules: list[Rule]
+
+
+class CaseExpect(Strict):
+    decision: Literal["allow", "conditions", "deny"]
+    conditions: list[str] | None = None
+    denials: list[str] | None = None
+    conditions_include: list[str] = Field(default_factory=list)
+    denials_include: list[str] = Field(default_factory=list)
+    assumptions_include: list[str] = Field(default_factory=list)
+    rules_include: list[str] = Field(default_factory=list)
+    condition_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    zones: list[str] | None = None
+
+
+class Case(Strict):
+    id: Annotated[str, Field(min_length=1)]
+    note: Annotated[str, Field(min_length=3)]
+    flow: dict[str, Any]
+    expect: CaseExpect
+
+
+class CaseFile(Strict):
+    cases: list[Case]

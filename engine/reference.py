@@ -1,0 +1,389 @@
+"""Reference data: dated, sourced facts about the world, queried "as of" a date.
+
+The files in `adequacy_data/` are parsed into these models (unknown keys refused),
+validated across files, and answered through `Reference`: which zone a country is
+in on a date, which adequacy decision applies, which clause sets count. No
+outcome is decided here; the rules in `policies/` do that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+
+from engine import vocabulary as v
+from engine.errors import LoadError, LoadProblem
+from engine.yamlfile import LoadProblems, YamlDoc, read
+
+
+def _iso_alpha2(code: str) -> str:
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code")
+    return code
+
+
+Alpha2 = Annotated[str, AfterValidator(_iso_alpha2)]
+Url = Annotated[HttpUrl, AfterValidator(str)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------- EEA
+
+
+class Member(Record):
+    country: Alpha2
+    name: str
+    part_of: Alpha2 | None = None
+    from_: dt.date = Field(alias="from")
+    until: dt.date | None
+    basis: str
+    source: str
+
+
+class Bridge(Record):
+    country: Alpha2
+    from_: dt.date = Field(alias="from")
+    until: dt.date
+    act: str
+    source: str
+
+
+class Outside(Record):
+    country: Alpha2
+    name: str
+    basis: str
+    source: str
+
+
+class EeaFile(Record):
+    version: dt.date
+    last_reviewed: dt.date
+    sources: dict[str, Url]
+    members: list[Member]
+    bridges: list[Bridge]
+    outside: list[Outside]
+
+
+# ----------------------------------------------------------------- adequacy
+
+
+class Scope(Record):
+    kind: Literal["full", "certified_organisations", "sectors"]
+    certifications: dict[Literal["default", "employees"], str] | None = None
+    sectors: list[Literal[v.SECTORS]] | None = None  # type: ignore[valid-type]
+
+
+class AdequacyDecision(Record):
+    id: str
+    country: Alpha2 | None = None
+    organisation: str | None = None
+    act: str
+    adopted: dt.date
+    applies_from: dt.date
+    expires: dt.date | None = None
+    invalidated: dt.date | None = None
+    scope: Scope
+    exclusions: str | None = None
+    note: str | None = None
+    source: Url
+    confidence: Literal["high", "medium", "low"]
+    last_reviewed: dt.date
+
+    def in_force(self, on: dt.date) -> bool:
+        if on < self.applies_from:
+            return False
+        if self.expires is not None and on > self.expires:
+            return False
+        return self.invalidated is None or on < self.invalidated
+
+    @property
+    def place(self) -> str:
+        return self.country or f"organisation:{self.organisation}"
+
+
+class AdequacyFile(Record):
+    version: dt.date
+    last_reviewed: dt.date
+    decisions: list[AdequacyDecision]
+
+
+# ----------------------------------------------------------------- instruments
+
+
+class ModulePair(Record):
+    module: int = Field(ge=1, le=4)
+    exporter: Literal["controller", "processor"]
+    importer: Literal["controller", "processor"]
+
+
+class SccSet(Record):
+    id: Literal[v.SCC_DECISIONS]  # type: ignore[valid-type]
+    act: str
+    adopted: dt.date
+    applies_from: dt.date
+    new_contracts_until: dt.date | None
+    concluded_contracts_until: dt.date | None
+    modules: list[int]
+    source: Url
+    last_reviewed: dt.date
+
+    def open_for_new_contracts(self, on: dt.date) -> bool:
+        return self.applies_from <= on and (self.new_contracts_until is None or on <= self.new_contracts_until)
+
+    def counts(self, on: dt.date, concluded_on: dt.date | None) -> tuple[bool, bool]:
+        """(counts on `on`, counts only through the transition for old contracts)."""
+        if concluded_on is not None and concluded_on > on:
+            return False, False
+        if self.open_for_new_contracts(on):
+            return True, False
+        if (
+            self.new_contracts_until is not None
+            and self.concluded_contracts_until is not None
+            and concluded_on is not None
+            and concluded_on <= self.new_contracts_until
+            and self.applies_from <= on <= self.concluded_contracts_until
+        ):
+            return True, True
+        return False, False
+
+
+class ImpactAssessment(Record):
+    required_from: dt.date
+    basis: list[str]
+    source: Url
+    guidance: Url
+    last_reviewed: dt.date
+
+
+class BcrKind(Record):
+    kind: Literal[v.BCR_KINDS]  # type: ignore[valid-type]
+    exporter: list[Literal["controller", "processor"]]
+    importer: list[Literal["controller", "processor"]]
+    basis: list[str]
+    guidance: str
+    source: Url
+    last_reviewed: dt.date
+
+
+class DerogationRecord(Record):
+    id: Literal[v.DEROGATIONS]  # type: ignore[valid-type]
+    basis: str
+    public_body_excluded: bool
+
+
+class InstrumentsFile(Record):
+    version: dt.date
+    last_reviewed: dt.date
+    modules: list[ModulePair]
+    scc_sets: list[SccSet]
+    impact_assessment: ImpactAssessment
+    bcr_kinds: list[BcrKind]
+    derogations: list[DerogationRecord]
+    derogations_source: Url
+
+
+# ----------------------------------------------------------------- aliases
+
+
+class Organisation(Record):
+    name: str
+    aliases: list[str]
+
+
+class LocationWord(Record):
+    zone: Literal[v.ZONES]  # type: ignore[valid-type]
+
+
+class AliasesFile(Record):
+    version: dt.date
+    last_reviewed: dt.date
+    countries: dict[str, Alpha2]
+    aliases_source: Url
+    organisations: dict[str, Organisation]
+    location_words: dict[str, LocationWord]
+
+
+# ----------------------------------------------------------------- regions
+
+
+class RegionSource(Record):
+    title: str
+    url: Url
+    read_on: dt.date
+
+
+class Region(Record):
+    id: str
+    name: str
+    city: str | None
+    country: Alpha2
+    partition: Literal["commercial", "government", "china", "sovereign", "restricted", "dedicated"]
+    launched: dt.date | None
+    retired: dt.date | None
+    country_inferred: bool
+    note: str | None
+    sources: list[str] = Field(min_length=1)
+
+
+class UnconfirmedRegion(Record):
+    id: str
+    name: str | None = None
+    reason: str
+    sources: list[str] = Field(default_factory=list)
+
+
+class ProviderFile(Record):
+    provider: Literal[v.CLOUD_PROVIDERS]  # type: ignore[valid-type]
+    name: str
+    last_reviewed: dt.date
+    sources: dict[str, RegionSource]
+    regions: list[Region]
+    unconfirmed: list[UnconfirmedRegion] = Field(default_factory=list)
+
+
+# ----------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class Zone:
+    """Where a place stands on a date, before any recipient is considered."""
+
+    zone: str  # eea | adequate | adequate_partial | third_country
+    transfer: bool
+    bridge: str | None = None  # the act of a transition bridge, when one applies
+    adequacy: AdequacyDecision | None = None
+
+
+@dataclass
+class Reference:
+    eea: EeaFile
+    adequacy: AdequacyFile
+    instruments: InstrumentsFile
+    aliases: AliasesFile
+    providers: dict[str, ProviderFile]
+    version: str
+
+    def __post_init__(self) -> None:
+        self._members: dict[str, list[Member]] = {}
+        for m in self.eea.members:
+            self._members.setdefault(m.country, []).append(m)
+        self._decisions: dict[str, list[AdequacyDecision]] = {}
+        for d in self.adequacy.decisions:
+            self._decisions.setdefault(d.place, []).append(d)
+        self._regions = {p: {r.id: r for r in f.regions} for p, f in self.providers.items()}
+        self._modules = {(m.exporter, m.importer): m.module for m in self.instruments.modules}
+        self._scc = {s.id: s for s in self.instruments.scc_sets}
+        self._bcr = {b.kind: b for b in self.instruments.bcr_kinds}
+        self._derogations = {d.id: d for d in self.instruments.derogations}
+
+    # places
+    def in_eea(self, country: str, on: dt.date) -> bool:
+        return any(m.from_ <= on and (m.until is None or on <= m.until) for m in self._members.get(country, []))
+
+    def bridge(self, country: str, on: dt.date) -> Bridge | None:
+        return next((b for b in self.eea.bridges if b.country == country and b.from_ <= on <= b.until), None)
+
+    def adequacy_for(self, place: str, on: dt.date) -> AdequacyDecision | None:
+        """The decision in force for a country code or `organisation:<id>` on a date."""
+        return next((d for d in self._decisions.get(place, []) if d.in_force(on)), None)
+
+    def zone(self, place: str | None, on: dt.date) -> Zone:
+        """The zone of a country code (or `organisation:<id>`); None is 'somewhere unknown'."""
+        if place is None:
+            return Zone("third_country", True)
+        if self.in_eea(place, on):
+            return Zone("eea", False)
+        bridge = self.bridge(place, on)
+        if bridge is not None:
+            return Zone("adequate", False, bridge=bridge.act)
+        decision = self.adequacy_for(place, on)
+        if decision is None:
+            return Zone("third_country", True)
+        partial = decision.scope.kind != "full"
+        return Zone("adequate_partial" if partial else "adequate", True, adequacy=decision)
+
+    def region(self, provider: str, region: str) -> Region | None:
+        return self._regions.get(provider, {}).get(region)
+
+    def region_ids(self, provider: str) -> list[str]:
+        return list(self._regions.get(provider, {}))
+
+    # instruments
+    def module(self, exporter: str, importer: str) -> int:
+        return self._modules[(exporter, importer)]
+
+    def scc_set(self, decision: str) -> SccSet:
+        return self._scc[decision]
+
+    def scc_to_sign(self, module: int, on: dt.date) -> SccSet | None:
+        """The newest clause set for `module` that can be newly concluded on `on`."""
+        open_sets = [s for s in self._scc.values() if module in s.modules and s.open_for_new_contracts(on)]
+        return max(open_sets, key=lambda s: s.adopted, default=None)
+
+    def bcr_kind(self, kind: str) -> BcrKind:
+        return self._bcr[kind]
+
+    def derogation(self, ground: str) -> DerogationRecord:
+        return self._derogations[ground]
+
+    def assessment_required(self, on: dt.date) -> bool:
+        return on >= self.instruments.impact_assessment.required_from
+
+    def countries(self) -> list[str]:
+        """Every ISO country, for listings and the golden matrix."""
+        return sorted(c.alpha_2 for c in pycountry.countries)
+
+
+# ----------------------------------------------------------------- loading
+
+FILES = {"eea.yaml": EeaFile, "adequacy.yaml": AdequacyFile, "instruments.yaml": InstrumentsFile}
+
+
+def load_reference(data_dir: Path) -> Reference:
+    """Load and cross-check every reference file; raise LoadError naming file and line."""
+    problems: list[LoadProblem] = []
+    parsed: dict[str, object] = {}
+    docs: dict[str, YamlDoc] = {}
+    hasher = hashlib.sha256()
+    names = [*FILES, "aliases.yaml"]
+    region_files = sorted((data_dir / "regions").glob("*.yaml"))
+    for path in [*(data_dir / n for n in names), *region_files]:
+        try:
+            doc = read(path)
+            model = ProviderFile if path.parent.name == "regions" else {**FILES, "aliases.yaml": AliasesFile}[path.name]
+            parsed[str(path)] = doc.validate(model)
+            docs[str(path)] = doc
+            hasher.update(path.read_bytes())
+        except LoadProblems as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise LoadError(problems)
+    get = lambda name: parsed[str(data_dir / name)]  # noqa: E731
+    providers = {p.provider: p for p in (parsed[str(f)] for f in region_files)}  # type: ignore[attr-defined]
+    reviewed = max(
+        f.last_reviewed  # type: ignore[attr-defined]
+        for f in parsed.values()
+    )
+    ref = Reference(
+        eea=get("eea.yaml"),  # type: ignore[arg-type]
+        adequacy=get("adequacy.yaml"),  # type: ignore[arg-type]
+        instruments=get("instruments.yaml"),  # type: ignore[arg-type]
+        aliases=get("aliases.yaml"),  # type: ignore[arg-type]
+        providers=providers,  # type: ignore[arg-type]
+        version=f"{reviewed.isoformat()}.{hasher.hexdigest()[:10]}",
+    )
+    from engine.validate import check_reference
+
+    problems = check_reference(ref, data_dir, docs)
+    if problems:
+        raise LoadError(problems)
+    return ref

@@ -1,0 +1,126 @@
+"""Translate request validation failures into contract problems (`loc`, `msg`, `hint`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.errors import Problem, RequestInvalid, did_you_mean
+
+
+def loc_text(loc: tuple[Any, ...]) -> str:
+    """('recipient', 'locations', 0, 'country') -> 'recipient.locations[0].country'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(body)"
+
+
+def _clean(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the union tags pydantic adds for discriminated locations ('ref', 'country', ...)."""
+    out: list[Any] = []
+    for i, part in enumerate(loc):
+        if i > 0 and loc[i - 1] != "locations" and isinstance(loc[i - 1], int) and part in ("ref", "country", "cloud", "organisation") and "locations" in out:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _field_names(model_fields: Any) -> list[str]:
+    return list(model_fields) if model_fields else []
+
+
+def pydantic_problems(exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = _clean(tuple(err["loc"]))
+        where = loc_text(loc)
+        kind = err["type"]
+        value = err.get("input")
+        if kind == "extra_forbidden":
+            msg = f"unknown field {where!r}"
+            hint = _known_fields_hint(exc, loc)
+        elif kind == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            options = re.findall(r"'([^']*)'", expected)
+            msg = f"{where}: {value!r} is not allowed"
+            hint = (did_you_mean(str(value), options) if isinstance(value, str) else None) or f"expected {expected}"
+        elif kind == "missing":
+            msg = f"{where} is required"
+            hint = None
+        else:
+            msg = f"{where}: {err['msg'][0].lower()}{err['msg'][1:]}"
+            hint = _hint_for(kind)
+        problems.append(Problem(where, msg, hint))
+    return problems
+
+
+_FIELDS = {
+    "": ["as_of", "policy", "lang", "data", "exporter", "recipient"],
+    "exporter": ["name", "country", "role", "public_body"],
+    "recipient": ["name", "role", "country", "locations", "subject_to_gdpr", "sector", "certifications", "agreement", "sub_processors"],
+    "agreement": ["dpa", "joint_arrangement", "authorisation", "flow_down", "instructed", "location_consent", "safeguards"],
+    "safeguards": ["scc", "bcr", "ad_hoc_clauses", "code_of_conduct", "certification", "public_authority_instrument", "derogation", "tia", "supplementary_measures"],
+    "dpa": ["signed", "clauses"],
+    "authorisation": ["kind", "written", "granted", "notified", "objection_period_elapsed", "objected"],
+    "data": ["categories", "subjects"],
+    "scc": ["module", "decision", "concluded_on"],
+    "bcr": ["kind", "approved"],
+    "derogation": ["ground", "occasional"],
+    "tia": ["outcome"],
+}
+
+
+def _known_fields_hint(exc: ValidationError, loc: tuple[Any, ...]) -> str | None:
+    parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), "")
+    if parent in ("sub_processors",):
+        parent = "recipient"
+    known = _FIELDS.get(parent, [])
+    name = str(loc[-1]) if loc else ""
+    return did_you_mean(name, known) or (f"known fields: {', '.join(known)}" if known else None)
+
+
+def _hint_for(kind: str) -> str | None:
+    return {
+        "bool_type": "use true or false (a JSON boolean)",
+        "int_type": "use a whole number",
+        "date_from_datetime_parsing": "use a date as YYYY-MM-DD",
+        "date_parsing": "use a date as YYYY-MM-DD",
+        "date_type": "use a date as YYYY-MM-DD",
+        "date_from_datetime_inexact": "use a date as YYYY-MM-DD",
+        "string_type": "use a string",
+        "list_type": "use a JSON array",
+        "model_type": "use a JSON object",
+        "dict_type": "use a JSON object",
+        "too_long": "shorten the list or text",
+        "string_too_short": "give a non-empty value",
+    }.get(kind)
+
+
+def check_chain_size(payload: Any, max_depth: int, max_nodes: int) -> None:
+    """Refuse chains that are too deep or too large before validating them (422)."""
+    if not isinstance(payload, dict):
+        raise RequestInvalid([Problem("(body)", "the request body is a JSON object", "send a flow request object")])
+    root = payload.get("recipient")
+    if not isinstance(root, dict):
+        return
+    nodes, depth = 0, 0
+    stack: list[tuple[Any, int]] = [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        nodes += 1
+        depth = max(depth, level)
+        if depth > max_depth or nodes > max_nodes:
+            limit = f"depth {max_depth}" if depth > max_depth else f"{max_nodes} recipient nodes"
+            raise RequestInvalid(
+                [Problem("recipient.sub_processors", f"the processing chain exceeds the limit of {limit}", "split the flow into smaller requests")],
+                code="chain_too_large",
+            )
+        children = node.get("sub_processors") if isinstance(node, dict) else None
+        if isinstance(children, list):
+            stack.extend((child, level + 1) for child in children)

@@ -1,0 +1,128 @@
+"""Turn the references of a flow request into places, collecting every problem.
+
+A country may be named by ISO alpha-2 or alpha-3 code or English name, case-
+insensitively, with the EU spellings EL and UK; a cloud location resolves through
+the region catalogue; an organisation through its aliases. What cannot be
+resolved becomes a 422 problem naming the field, with the closest known ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pycountry
+
+from engine.errors import Problem, did_you_mean
+from engine.flow import CloudLocation, CountryLocation, Location, OrganisationLocation
+from engine.reference import Reference
+
+
+@dataclass(frozen=True)
+class Place:
+    """A resolved location: a country, a cloud region, an organisation or a location word."""
+
+    country: str | None
+    cloud: str | None = None
+    region: str | None = None
+    city: str | None = None
+    organisation: str | None = None
+    word: str = ""
+
+    @property
+    def key(self) -> str | None:
+        """What reference data is keyed by: the country, or `organisation:<id>`."""
+        return f"organisation:{self.organisation}" if self.organisation else self.country
+
+    @property
+    def label(self) -> str | None:
+        """How a finding names this place: its country code, else the organisation or word."""
+        return self.country or self.organisation or self.word or None
+
+    def as_json(self) -> dict[str, str | None]:
+        out = {"country": self.country, "cloud": self.cloud, "region": self.region, "organisation": self.organisation}
+        if self.city:
+            out["city"] = self.city
+        if self.word:
+            out["word"] = self.word
+        return out
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> list[str]:
+    names = set()
+    for c in pycountry.countries:
+        names.update({c.alpha_2, c.alpha_3, c.name})
+        for attr in ("official_name", "common_name"):
+            if hasattr(c, attr):
+                names.add(getattr(c, attr))
+    return sorted(names)
+
+
+class Resolver:
+    def __init__(self, reference: Reference):
+        self.ref = reference
+        self._aliases = {k.casefold(): val for k, val in reference.aliases.countries.items()}
+        self._organisations = {
+            alias.casefold(): org_id
+            for org_id, org in reference.aliases.organisations.items()
+            for alias in (org_id, *org.aliases)
+        }
+        self._words = {w.casefold(): w for w in reference.aliases.location_words}
+        self._cache: dict[str, str | None] = {}
+
+    def country(self, ref: str) -> str | None:
+        """The alpha-2 code of a country reference, or None."""
+        key = ref.strip().casefold()
+        if key not in self._cache:
+            self._cache[key] = self._lookup(key)
+        return self._cache[key]
+
+    def _lookup(self, key: str) -> str | None:
+        if key in self._aliases:
+            return self._aliases[key]
+        for candidate in (key, key.removeprefix("the ")):
+            try:
+                return pycountry.countries.lookup(candidate).alpha_2
+            except LookupError:
+                continue
+        return None
+
+    def country_problem(self, loc: str, ref: str) -> Problem:
+        hint = did_you_mean(ref, _country_names()) or "use an ISO 3166-1 alpha-2 code such as 'NL' or an English name"
+        return Problem(loc, f"unknown country {ref!r}", hint)
+
+    def location(self, loc: str, value: Location) -> tuple[Place | None, Problem | None]:
+        if isinstance(value, str):
+            word = self._words.get(value.strip().casefold())
+            if word is not None:
+                return Place(country=None, word=word), None
+            return self._country_place(loc, value)
+        if isinstance(value, CountryLocation):
+            return self._country_place(f"{loc}.country", value.country)
+        if isinstance(value, CloudLocation):
+            return self._cloud_place(loc, value)
+        if isinstance(value, OrganisationLocation):
+            org = self._organisations.get(value.organisation.strip().casefold(), value.organisation.strip())
+            return Place(country=None, organisation=org), None
+        raise TypeError(f"unexpected location {value!r}")
+
+    def _country_place(self, loc: str, ref: str) -> tuple[Place | None, Problem | None]:
+        code = self.country(ref)
+        if code is None:
+            return None, self.country_problem(loc, ref)
+        return Place(country=code), None
+
+    def _cloud_place(self, loc: str, value: CloudLocation) -> tuple[Place | None, Problem | None]:
+        provider = value.cloud.strip().lower()
+        if provider not in self.ref.providers:
+            hint = did_you_mean(provider, sorted(self.ref.providers)) or "known providers: " + ", ".join(
+                sorted(self.ref.providers)
+            )
+            return None, Problem(f"{loc}.cloud", f"unknown cloud provider {value.cloud!r}", hint)
+        region = self.ref.region(provider, value.region.strip())
+        if region is None:
+            known = self.ref.region_ids(provider)
+            hint = did_you_mean(value.region, known) or f"{len(known)} known {provider} regions; see GET /v1/regions/{provider}"
+            return None, Problem(f"{loc}.region", f"unknown {provider} region {value.region!r}", hint)
+        return Place(country=region.country, cloud=provider, region=region.id, city=region.city), None

@@ -1,0 +1,197 @@
+"""Cross-file checks run at load time (service start-up and `doorgifte check`).
+
+A rule may only name facts that exist for its scope, compare them with values of
+the right type, refer to params that facts provide, and produce codes the contract
+knows (custom codes start with `policy.`) with a message in every language.
+Reference data must have ordered dates, sources, and no two decisions in force for
+one place on one day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine import vocabulary as v
+from engine.errors import LoadProblem, did_you_mean
+from engine.messages import Catalogue, placeholders
+from engine.policy_schema import BOOL, FACTS, INT, PARAM_FACTS, Rule
+from engine.yamlfile import YamlDoc
+
+if TYPE_CHECKING:
+    from engine.loader import Profile
+    from engine.reference import Reference
+
+CONTEXT = {"party", "location"}
+
+
+def _value_problem(name: str, spec: Any, value: Any) -> str | None:
+    if spec == BOOL:
+        return None if isinstance(value, bool) else f"fact {name!r} is a boolean, not {value!r}"
+    if spec == INT:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"fact {name!r} is a number, not {value!r}"
+    if isinstance(value, str) and value in spec:
+        return None
+    return f"fact {name!r} is one of {list(spec)}, not {value!r}"
+
+
+def _when_problems(scope: str, when: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    facts = FACTS[scope]
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for name, value in when.items():
+        if name == "any":
+            if not isinstance(value, list) or not value or not all(isinstance(a, dict) for a in value):
+                out.append((("any",), "'any' is a non-empty list of conditions"))
+                continue
+            for i, alternative in enumerate(value):
+                out.extend((("any", i, *loc), msg) for loc, msg in _when_problems(scope, alternative))
+            continue
+        if name not in facts:
+            hint = did_you_mean(name, list(facts))
+            out.append(((name,), f"unknown {scope} fact {name!r}" + (f"; {hint}" if hint else "")))
+            continue
+        if isinstance(value, dict):
+            if len(value) != 1 or next(iter(value)) not in ("not", "in", "not_in"):
+                out.append(((name,), f"an operator on {name!r} is one of not, in, not_in"))
+                continue
+            op, operand = next(iter(value.items()))
+            values = operand if op in ("in", "not_in") else [operand]
+            if op in ("in", "not_in") and (not isinstance(operand, list) or not operand):
+                out.append(((name, op), f"{op} takes a non-empty list"))
+                continue
+        else:
+            values = [value]
+        for item in values:
+            why = _value_problem(name, facts[name], item)
+            if why:
+                out.append(((name,), why))
+    return out
+
+
+def _refs(values: list[Any]) -> list[str]:
+    return [x[1:] for x in values if isinstance(x, str) and x.startswith("$")]
+
+
+def _code_problem(rule: Rule) -> str | None:
+    code, effect = rule.then.code, rule.then.effect
+    custom = code is not None and code.startswith(v.CUSTOM_CODE_PREFIX)
+    if effect == "condition" and code not in v.CONDITION_CODES and not custom:
+        return f"condition code {code!r} is not in the contract; custom codes start with 'policy.'"
+    if effect == "deny" and code not in v.DENIAL_CODES and not custom:
+        return f"denial code {code!r} is not in the contract; custom codes start with 'policy.'"
+    bad = [a for a in rule.then.assume if not a.startswith("assume.")]
+    return f"assumption codes start with 'assume.': {bad}" if bad else None
+
+
+def check_rule(rule: Rule, catalogue: Catalogue) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems of one rule, each with its path inside the rule."""
+    out = [(("when", *loc), msg) for loc, msg in _when_problems(rule.scope, rule.when)]
+    known = set(FACTS[rule.scope]) | PARAM_FACTS[rule.scope]
+    for ref in _refs(list(rule.then.params.values())) + _refs(rule.basis):
+        if ref not in known:
+            hint = did_you_mean(ref, sorted(known))
+            out.append((("then", "params"), f"unknown fact ${ref}" + (f"; {hint}" if hint else "")))
+    why = _code_problem(rule)
+    if why:
+        out.append((("then", "code"), why))
+    names = set(rule.then.params) | CONTEXT
+    for code in [c for c in (rule.then.code, *rule.then.assume) if c]:
+        by_lang = catalogue.templates.get(code, {})
+        for lang in v.LANGUAGES:
+            if lang not in by_lang:
+                out.append((("then",), f"no {lang!r} message for code {code!r}"))
+            elif code == rule.then.code and not placeholders(by_lang[lang]) <= names:
+                extra = sorted(placeholders(by_lang[lang]) - names)
+                out.append((("then",), f"the {lang!r} message of {code!r} uses {extra}, which this rule does not give"))
+    return out
+
+
+def check_profile(profile: Profile, catalogue: Catalogue) -> list[LoadProblem]:
+    problems = []
+    for rule in profile.rules:
+        source = profile.sources[rule.id]
+        for loc, msg in check_rule(rule, catalogue):
+            problems.append(source.doc.problem((*source.loc, *loc), f"rule {rule.id}: {msg}"))
+    return problems
+
+
+# ----------------------------------------------------------------- reference data
+
+
+def _dated(problems: list[LoadProblem], doc: YamlDoc, loc: tuple[str | int, ...], *dates: dt.date | None) -> None:
+    present = [d for d in dates if d is not None]
+    if present != sorted(present):
+        problems.append(doc.problem(loc, f"dates out of order: {[d.isoformat() for d in present]}"))
+
+
+def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) -> list[LoadProblem]:
+    problems: list[LoadProblem] = []
+    eea = docs[str(data_dir / "eea.yaml")]
+    for i, m in enumerate(ref.eea.members):
+        _dated(problems, eea, ("members", i), m.from_, m.until)
+        if m.source not in ref.eea.sources:
+            problems.append(eea.problem(("members", i, "source"), f"unknown source key {m.source!r}"))
+    for i, b in enumerate(ref.eea.bridges):
+        _dated(problems, eea, ("bridges", i), b.from_, b.until)
+    adequacy = docs[str(data_dir / "adequacy.yaml")]
+    seen_ids: set[str] = set()
+    for i, d in enumerate(ref.adequacy.decisions):
+        if (d.country is None) == (d.organisation is None):
+            problems.append(adequacy.problem(("decisions", i), "a decision names a country or an organisation"))
+        if d.id in seen_ids:
+            problems.append(adequacy.problem(("decisions", i, "id"), f"duplicate id {d.id!r}"))
+        seen_ids.add(d.id)
+        _dated(problems, adequacy, ("decisions", i), d.adopted, d.expires)
+        _dated(problems, adequacy, ("decisions", i), d.applies_from, d.expires)
+        _dated(problems, adequacy, ("decisions", i), d.applies_from, d.invalidated)
+        if d.scope.kind == "certified_organisations" and not (d.scope.certifications or {}).get("default"):
+            problems.append(adequacy.problem(("decisions", i, "scope"), "certified scope needs a default certification"))
+        if d.scope.kind == "sectors" and not d.scope.sectors:
+            problems.append(adequacy.problem(("decisions", i, "scope"), "sector scope needs sectors"))
+        if d.organisation and d.organisation not in ref.aliases.organisations:
+            problems.append(adequacy.problem(("decisions", i, "organisation"), f"unknown organisation {d.organisation!r}"))
+    problems.extend(_overlaps(ref, adequacy))
+    instruments = docs[str(data_dir / "instruments.yaml")]
+    pairs = {(m.exporter, m.importer) for m in ref.instruments.modules}
+    if len(pairs) != 4:
+        problems.append(instruments.problem(("modules",), "every exporter/importer role pair needs one module"))
+    for i, s in enumerate(ref.instruments.scc_sets):
+        _dated(problems, instruments, ("scc_sets", i), s.adopted, s.applies_from, s.new_contracts_until)
+        _dated(problems, instruments, ("scc_sets", i), s.new_contracts_until, s.concluded_contracts_until)
+    missing = set(v.SCC_DECISIONS) - {s.id for s in ref.instruments.scc_sets}
+    missing |= set(v.DEROGATIONS) - {d.id for d in ref.instruments.derogations}
+    missing |= set(v.BCR_KINDS) - {b.kind for b in ref.instruments.bcr_kinds}
+    if missing:
+        problems.append(instruments.problem((), f"instruments missing for {sorted(missing)}"))
+    for path, provider in ((data_dir / "regions" / f"{p}.yaml", f) for p, f in ref.providers.items()):
+        doc = docs.get(str(path))
+        if doc is None:
+            problems.append(LoadProblem(str(path), None, f"provider {provider.provider!r} is not in a file of its name"))
+            continue
+        ids: set[str] = set()
+        for i, r in enumerate(provider.regions):
+            if r.id in ids:
+                problems.append(doc.problem(("regions", i, "id"), f"duplicate region id {r.id!r}"))
+            ids.add(r.id)
+            unknown = set(r.sources) - set(provider.sources)
+            if unknown:
+                problems.append(doc.problem(("regions", i, "sources"), f"unknown source keys {sorted(unknown)}"))
+    return problems
+
+
+def _overlaps(ref: Reference, doc: YamlDoc) -> list[LoadProblem]:
+    """Two decisions in force for one place on one day would make the answer ambiguous."""
+    out = []
+    decisions = ref.adequacy.decisions
+    for i, a in enumerate(decisions):
+        for b in decisions[i + 1 :]:
+            if a.place != b.place:
+                continue
+            start = max(a.applies_from, b.applies_from)
+            end_a = min(x for x in (a.expires, a.invalidated and a.invalidated - dt.timedelta(days=1), dt.date.max) if x)
+            end_b = min(x for x in (b.expires, b.invalidated and b.invalidated - dt.timedelta(days=1), dt.date.max) if x)
+            if start <= min(end_a, end_b):
+                out.append(doc.problem(("decisions", i), f"decisions {a.id} and {b.id} are both in force on {start}"))
+    return out
