@@ -53,6 +53,7 @@ class Profile:
     messages: dict[str, dict[str, str]]
     doc: YamlDoc
     sources: dict[str, RuleSource] = field(default_factory=dict)
+    own_rules: list[str] = field(default_factory=list)
     ruleset: str = ""
     body: dict[str, Any] = field(default_factory=dict)
 
@@ -210,4 +211,5 @@ def _resolve(
         messages={**(parent.messages if parent else {}), **spec.messages},
         doc=doc,
         sources=all_sources,
+        own_rules=[rule.id for rule in spec.rules],
     )

@@ -1,0 +1,107 @@
+"""Answers about places rather than flows: countries and cloud regions as of a date.
+
+A region's verdict for architects ("may a processor hold personal data here under
+this policy?") is not a second rule base: it is the decision for a standard flow,
+a controller established in the policy's home country (the Netherlands when the
+policy has none) engaging a processor with a signed agreement and no transfer
+safeguard yet, whose only location is that region.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from engine.api import Engine
+from engine.reference import AdequacyDecision, Region
+
+DEFAULT_HOME = "NL"
+
+
+def adequacy_json(decision: AdequacyDecision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    return {
+        "id": decision.id,
+        "act": decision.act,
+        "adopted": decision.adopted.isoformat(),
+        "applies_from": decision.applies_from.isoformat(),
+        "expires": decision.expires.isoformat() if decision.expires else None,
+        "invalidated": decision.invalidated.isoformat() if decision.invalidated else None,
+        "scope": decision.scope.model_dump(exclude_none=True),
+        "exclusions": decision.exclusions,
+        "source": decision.source,
+    }
+
+
+def country(engine: Engine, code: str, as_of: dt.date) -> dict[str, Any]:
+    """Zone, EEA membership and adequacy decision of one alpha-2 country on a date."""
+    import pycountry
+
+    ref = engine.reference
+    zone = ref.zone(code, as_of)
+    record = pycountry.countries.get(alpha_2=code)
+    return {
+        "country": code,
+        "name": getattr(record, "common_name", None) or record.name if record else code,
+        "zone": zone.zone,
+        "eea": ref.in_eea(code, as_of),
+        "transfer": zone.transfer,
+        "bridge": zone.bridge,
+        "adequacy": adequacy_json(zone.adequacy),
+    }
+
+
+def countries(engine: Engine, as_of: dt.date) -> list[dict[str, Any]]:
+    return [country(engine, code, as_of) for code in engine.reference.countries()]
+
+
+def standard_flow(engine: Engine, provider: str, region: str, as_of: dt.date, policy: str) -> dict[str, Any]:
+    profile = engine.policies.profiles[policy]
+    home = profile.settings.home_country or DEFAULT_HOME
+    return {
+        "as_of": as_of.isoformat(),
+        "policy": policy,
+        "exporter": {"name": "Controller", "country": home},
+        "recipient": {
+            "name": f"{provider} {region}",
+            "role": "processor",
+            "locations": [{"cloud": provider, "region": region}],
+            "agreement": {"dpa": {"signed": True}},
+        },
+    }
+
+
+def region(engine: Engine, provider: str, region_id: str, as_of: dt.date, policy: str) -> dict[str, Any]:
+    """Where a region is and whether a processor may hold personal data there under `policy`."""
+    record: Region | None = engine.reference.region(provider, region_id)
+    if record is None:
+        raise KeyError(region_id)
+    zone = engine.reference.zone(record.country, as_of)
+    decision = engine.evaluate(standard_flow(engine, provider, region_id, as_of, policy), as_of)
+    location = decision.hops[0].locations[0]
+    return {
+        "provider": provider,
+        "region": record.id,
+        "name": record.name,
+        "city": record.city,
+        "country": record.country,
+        "partition": record.partition,
+        "zone": zone.zone,
+        "eea": engine.reference.in_eea(record.country, as_of),
+        "retired": record.retired.isoformat() if record.retired else None,
+        "policy": policy,
+        "processor_may_hold_personal_data": {"allow": "yes", "conditions": "with_conditions", "deny": "no"}[
+            decision.decision
+        ],
+        "decision": decision.decision,
+        "reasons": [f.model_dump(mode="json") for f in location.findings if f.effect != "note"],
+        "conditions": [c.code for c in decision.conditions],
+        "denials": [d.code for d in decision.denials],
+    }
+
+
+def regions(engine: Engine, provider: str, as_of: dt.date, policy: str) -> list[dict[str, Any]]:
+    if provider not in engine.reference.providers:
+        raise KeyError(provider)
+    return [region(engine, provider, rid, as_of, policy) for rid in engine.reference.region_ids(provider)]
