@@ -49,7 +49,9 @@ class Engine:
         self.limits = limits or Limits()
         self.resolver = Resolver(reference)
         self.rules = RuleEngine(policies.rulesets())
-        self._catalogues = {pid: policies.catalogue.merged(p.messages) for pid, p in policies.profiles.items()}
+        self._catalogues = {
+            pid: policies.catalogue.merged(p.messages) for pid, p in policies.profiles.items()
+        }
 
     @classmethod
     def load(
@@ -81,7 +83,9 @@ class Engine:
             refs = list(node.locations)
             if not refs:
                 if node.country is None:
-                    problems.append(Problem(f"{loc}.country", "a recipient needs a country or locations", None))
+                    problems.append(
+                        Problem(f"{loc}.country", "a recipient needs a country or locations", None)
+                    )
                     continue
                 refs = [node.country]
                 where = [f"{loc}.country"]
@@ -104,7 +108,11 @@ class Engine:
         as_of = flow.as_of or today
         if as_of < GDPR_APPLIES_FROM:
             problems.append(
-                Problem("as_of", f"as_of {as_of.isoformat()} is before 2018-05-25, when the GDPR began to apply", "use a date from 2018-05-25")
+                Problem(
+                    "as_of",
+                    f"as_of {as_of.isoformat()} is before 2018-05-25, when the GDPR began to apply",
+                    "use a date from 2018-05-25",
+                )
             )
         profile = self.policies.profiles.get(flow.policy)
         if profile is None:
@@ -115,7 +123,13 @@ class Engine:
             )
             problems.append(Problem("policy", f"unknown policy {flow.policy!r}", hint))
         if "role" not in flow.recipient.model_fields_set:
-            problems.append(Problem("recipient.role", "the root recipient needs a role", "processor, controller, joint_controller or same_entity"))
+            problems.append(
+                Problem(
+                    "recipient.role",
+                    "the root recipient needs a role",
+                    "processor, controller, joint_controller or same_entity",
+                )
+            )
         places, place_problems = self._places(flow)
         problems.extend(place_problems)
         if problems:
@@ -148,7 +162,13 @@ def _engine_facts(hops: list[HopFacts]) -> list[dict[str, Any]]:
     for h, hop in enumerate(hops):
         out.append({"scope": "hop", "ref": f"h{h}", **{k: hop.facts[k] for k in FACTS["hop"]}})
         for i, location in enumerate(hop.locations):
-            out.append({"scope": "location", "ref": f"h{h}.l{i}", **{k: location.facts[k] for k in FACTS["location"]}})
+            out.append(
+                {
+                    "scope": "location",
+                    "ref": f"h{h}.l{i}",
+                    **{k: location.facts[k] for k in FACTS["location"]},
+                }
+            )
     return out
 
 
@@ -176,9 +196,9 @@ class _Assembler:
         for rule_id, ref in fired:
             by_ref.setdefault(ref, []).append(self.rules[rule_id])
         order = {rule.id: i for i, rule in enumerate(self.profile.rules)}
-        hop_out = []
+        hop_out: list[dict[str, Any]] = []
         for h, hop in enumerate(hops):
-            locations = []
+            locations: list[dict[str, Any]] = []
             for i, location in enumerate(hop.locations):
                 rules = sorted(by_ref.get(f"h{h}.l{i}", []), key=lambda r: order[r.id])
                 findings = self._findings(rules, location.facts, hop, location.place.label)
@@ -187,7 +207,9 @@ class _Assembler:
                         "location": location.place.as_json(),
                         "zone": location.zone,
                         "transfer": location.transfer,
-                        "decision": combine.decide([f["effect"] for f in findings], f"{hop.recipient} at {location.place.label}"),
+                        "decision": combine.decide(
+                            [f["effect"] for f in findings], f"{hop.recipient} at {location.place.label}"
+                        ),
                         "findings": findings,
                     }
                 )
@@ -220,7 +242,9 @@ class _Assembler:
             }
         )
 
-    def _findings(self, rules: list[Rule], facts: dict[str, Any], hop: HopFacts, location: str | None) -> list[dict[str, Any]]:
+    def _findings(
+        self, rules: list[Rule], facts: dict[str, Any], hop: HopFacts, location: str | None
+    ) -> list[dict[str, Any]]:
         findings = []
         for rule in rules:
             params = {k: _value(val, facts) for k, val in rule.then.params.items()}
@@ -249,7 +273,13 @@ class _Assembler:
         return findings
 
     def _assume(
-        self, code: str, rule: Rule, params: dict[str, Any], context: dict[str, Any], hop: HopFacts, location: str | None
+        self,
+        code: str,
+        rule: Rule,
+        params: dict[str, Any],
+        context: dict[str, Any],
+        hop: HopFacts,
+        location: str | None,
     ) -> None:
         item: dict[str, Any] = {"code": code, "party": hop.recipient, "rule": rule.id}
         if location is not None:

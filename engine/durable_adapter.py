@@ -20,6 +20,7 @@ Why it looks like this (measured, see shared/notes/durable-rules.md):
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import threading
@@ -58,11 +59,15 @@ class RuleEngine:
 
     def __init__(self, rulesets: dict[str, dict[str, Any]]):
         self._fired: Fired = []
-        self._host = _QuietHost(lambda rule, ref: self._fired.append((rule, ref)))
+        self._host = _QuietHost(self._record)
         self._host.register_rulesets(copy.deepcopy(rulesets))
         self._names = frozenset(rulesets)
         self._lock = threading.Lock()
         self._ids = itertools.count()
+
+    def _record(self, rule: str, ref: str) -> None:
+        """Called by every action, inside `fire`, while the lock is held."""
+        self._fired.append((rule, ref))
 
     def fire(self, ruleset: str, facts: list[dict[str, Any]]) -> Fired:
         """Assert `facts` (each with a unique `ref`) and return every (rule id, ref) that fired."""
@@ -78,10 +83,9 @@ class RuleEngine:
             except Exception as exc:  # the C extension raises bare exceptions
                 raise EngineError(f"rule engine failed: {exc!r}") from exc
             finally:
-                try:
+                # the state may not exist when asserting failed
+                with contextlib.suppress(Exception):
                     self._host.delete_state(ruleset, sid)
-                except Exception:  # the state may not exist when asserting failed
-                    pass
             fired, self._fired = self._fired, []
         if state and "exception" in state:
             raise EngineError(f"a rule action failed: {state['exception']}")

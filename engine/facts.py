@@ -74,7 +74,9 @@ def walk(flow: FlowRequest) -> Iterator[tuple[Recipient, _Parent, str]]:
             _third_party_disclosure(node),
             (*parent.path, node.name),
         )
-        stack.extend((child, me, f"{node_id}.{i}") for i, child in reversed(list(enumerate(node.sub_processors))))
+        stack.extend(
+            (child, me, f"{node_id}.{i}") for i, child in reversed(list(enumerate(node.sub_processors)))
+        )
 
 
 def _third_party_disclosure(node: Recipient) -> str:
@@ -150,7 +152,9 @@ class FactBuilder:
 
     # ------------------------------------------------------------ locations
 
-    def location(self, node: Recipient, parent: _Parent, place: Place, common: dict[str, Any]) -> LocationFacts:
+    def location(
+        self, node: Recipient, parent: _Parent, place: Place, common: dict[str, Any]
+    ) -> LocationFacts:
         zone = self._zone(place)
         transfer = zone.transfer and node.role != "same_entity"
         importer = effective_role(node.role, parent.role)
@@ -217,7 +221,9 @@ class FactBuilder:
         if scope.kind == "full":
             covers = True
         elif scope.kind == "certified_organisations":
-            required = self._certifications_required(scope.certifications or {})
+            required = self._certifications_required(
+                {str(k): c for k, c in (scope.certifications or {}).items()}
+            )
             covers = all(c in node.certifications for c in required)
             default = (scope.certifications or {}).get("default", "")
             framework = default if default in ("eu-us-dpf", "eu-us-privacy-shield") else "other"
@@ -296,7 +302,12 @@ class FactBuilder:
             problem = "not_approved"
         elif exporter not in kind.exporter or importer not in kind.importer:
             problem = "kind_mismatch"
-        return {"bcr_stated": True, "bcr_counts": problem is None, "bcr_kind": bcr.kind, "bcr_problem": problem}
+        return {
+            "bcr_stated": True,
+            "bcr_counts": problem is None,
+            "bcr_kind": bcr.kind,
+            "bcr_problem": problem,
+        }
 
     def _other_safeguards(self, node: Recipient, parent: _Parent) -> dict[str, Any]:
         s = node.agreement.safeguards

@@ -74,7 +74,9 @@ Location = Annotated[
     Discriminator(
         _location_kind,
         custom_error_type="location",
-        custom_error_message="a location is a country reference string, {country}, {cloud, region} or {organisation}",
+        custom_error_message=(
+            "a location is a country reference string, {country}, {cloud, region} or {organisation}"
+        ),
     ),
 ]
 

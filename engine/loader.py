@@ -94,7 +94,9 @@ def _read_profile(path: Path) -> tuple[ProfileFile, YamlDoc, dict[str, RuleSourc
             if rule.id in sources:
                 first = sources[rule.id]
                 problems.append(
-                    included.problem(("rules", i), f"duplicate rule id {rule.id!r} (first at {first.file}:{first.line})")
+                    included.problem(
+                        ("rules", i), f"duplicate rule id {rule.id!r} (first at {first.file}:{first.line})"
+                    )
                 )
             sources[rule.id] = RuleSource(included, ("rules", i))
             rules.append(rule)
@@ -140,7 +142,11 @@ def load_policies(directories: list[Path]) -> PolicySet:
                 problems.extend(exc.problems)
                 continue
             if profile.id in raw:
-                problems.append(doc.problem(("id",), f"profile {profile.id!r} is defined twice ({raw[profile.id][1].path})"))
+                problems.append(
+                    doc.problem(
+                        ("id",), f"profile {profile.id!r} is defined twice ({raw[profile.id][1].path})"
+                    )
+                )
                 continue
             raw[profile.id] = (profile, doc, sources)
     if problems:
@@ -156,20 +162,22 @@ def load_policies(directories: list[Path]) -> PolicySet:
         raise LoadError(problems)
     from engine.validate import check_profile
 
-    for profile in profiles.values():
-        problems.extend(check_profile(profile, catalogue.merged(profile.messages)))
+    for resolved in profiles.values():
+        problems.extend(check_profile(resolved, catalogue.merged(resolved.messages)))
     if problems:
         raise LoadError(list({str(p): p for p in problems}.values()))
-    for profile in profiles.values():
-        profile.body = compiler.compile_rules(profile.rules)
-        profile.ruleset = compiler.ruleset_name(profile.id, profile.body)
-        digest = hashlib.sha256(
-            json.dumps(
-                [profile.body, profile.settings.model_dump(), profile.messages], sort_keys=True, default=str
-            ).encode()
-        ).hexdigest()[:8]
-        profile.version = f"{profile.version}+{digest}"
+    for resolved in profiles.values():
+        _compile(resolved)
     return PolicySet(profiles, catalogue, case_files)
+
+
+def _compile(profile: Profile) -> None:
+    """Compile the rules and stamp the version with a digest of what decides."""
+    profile.body = compiler.compile_rules(profile.rules)
+    profile.ruleset = compiler.ruleset_name(profile.id, profile.body)
+    content = [profile.body, profile.settings.model_dump(), profile.messages]
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    profile.version = f"{profile.version}+{digest}"
 
 
 def _resolve(
@@ -177,14 +185,18 @@ def _resolve(
 ) -> Profile:
     spec, doc, sources = raw[profile_id]
     if profile_id in seen:
-        raise LoadProblems([doc.problem(("extends",), f"profile {profile_id!r} extends itself via {' -> '.join(seen)}")])
+        raise LoadProblems(
+            [doc.problem(("extends",), f"profile {profile_id!r} extends itself via {' -> '.join(seen)}")]
+        )
     parent: Profile | None = None
     if spec.extends is not None:
         if spec.extends not in raw:
             from engine.errors import did_you_mean
 
             hint = did_you_mean(spec.extends, list(raw)) or ""
-            raise LoadProblems([doc.problem(("extends",), f"extends unknown profile {spec.extends!r} {hint}".strip())])
+            raise LoadProblems(
+                [doc.problem(("extends",), f"extends unknown profile {spec.extends!r} {hint}".strip())]
+            )
         parent = _resolve(spec.extends, raw, [*seen, profile_id])
     rules = [*(parent.rules if parent else []), *spec.rules]
     all_sources = {**(parent.sources if parent else {}), **sources}
@@ -194,7 +206,9 @@ def _resolve(
         if rule.id in seen_ids:
             src = sources.get(rule.id)
             where = src.doc.problem(src.loc, "") if src else doc.problem((), "")
-            problems.append(LoadProblem(where.file, where.line, f"duplicate rule id {rule.id!r} (also in {spec.extends})"))
+            problems.append(
+                LoadProblem(where.file, where.line, f"duplicate rule id {rule.id!r} (also in {spec.extends})")
+            )
         seen_ids.add(rule.id)
     if problems:
         raise LoadProblems(problems)

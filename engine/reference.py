@@ -137,7 +137,9 @@ class SccSet(Record):
     last_reviewed: dt.date
 
     def open_for_new_contracts(self, on: dt.date) -> bool:
-        return self.applies_from <= on and (self.new_contracts_until is None or on <= self.new_contracts_until)
+        return self.applies_from <= on and (
+            self.new_contracts_until is None or on <= self.new_contracts_until
+        )
 
     def counts(self, on: dt.date, concluded_on: dt.date | None) -> tuple[bool, bool]:
         """(counts on `on`, counts only through the transition for old contracts)."""
@@ -280,14 +282,19 @@ class Reference:
         for d in self.adequacy.decisions:
             self._decisions.setdefault(d.place, []).append(d)
         self._regions = {p: {r.id: r for r in f.regions} for p, f in self.providers.items()}
-        self._modules = {(m.exporter, m.importer): m.module for m in self.instruments.modules}
+        self._regions_folded = {p: {r.id.casefold(): r for r in f.regions} for p, f in self.providers.items()}
+        self._modules: dict[tuple[str, str], int] = {
+            (m.exporter, m.importer): m.module for m in self.instruments.modules
+        }
         self._scc = {s.id: s for s in self.instruments.scc_sets}
         self._bcr = {b.kind: b for b in self.instruments.bcr_kinds}
         self._derogations = {d.id: d for d in self.instruments.derogations}
 
     # places
     def in_eea(self, country: str, on: dt.date) -> bool:
-        return any(m.from_ <= on and (m.until is None or on <= m.until) for m in self._members.get(country, []))
+        return any(
+            m.from_ <= on and (m.until is None or on <= m.until) for m in self._members.get(country, [])
+        )
 
     def bridge(self, country: str, on: dt.date) -> Bridge | None:
         return next((b for b in self.eea.bridges if b.country == country and b.from_ <= on <= b.until), None)
@@ -312,7 +319,9 @@ class Reference:
         return Zone("adequate_partial" if partial else "adequate", True, adequacy=decision)
 
     def region(self, provider: str, region: str) -> Region | None:
-        return self._regions.get(provider, {}).get(region)
+        """A region by its id as the provider spells it, or in another letter case."""
+        found = self._regions.get(provider, {}).get(region)
+        return found or self._regions_folded.get(provider, {}).get(region.casefold())
 
     def region_ids(self, provider: str) -> list[str]:
         return list(self._regions.get(provider, {}))
@@ -345,7 +354,12 @@ class Reference:
 
 # ----------------------------------------------------------------- loading
 
-FILES = {"eea.yaml": EeaFile, "adequacy.yaml": AdequacyFile, "instruments.yaml": InstrumentsFile}
+FILES: dict[str, type[BaseModel]] = {
+    "eea.yaml": EeaFile,
+    "adequacy.yaml": AdequacyFile,
+    "instruments.yaml": InstrumentsFile,
+    "aliases.yaml": AliasesFile,
+}
 
 
 def load_reference(data_dir: Path) -> Reference:
@@ -354,12 +368,12 @@ def load_reference(data_dir: Path) -> Reference:
     parsed: dict[str, object] = {}
     docs: dict[str, YamlDoc] = {}
     hasher = hashlib.sha256()
-    names = [*FILES, "aliases.yaml"]
+    names = list(FILES)
     region_files = sorted((data_dir / "regions").glob("*.yaml"))
     for path in [*(data_dir / n for n in names), *region_files]:
         try:
             doc = read(path)
-            model = ProviderFile if path.parent.name == "regions" else {**FILES, "aliases.yaml": AliasesFile}[path.name]
+            model = ProviderFile if path.parent.name == "regions" else FILES[path.name]
             parsed[str(path)] = doc.validate(model)
             docs[str(path)] = doc
             hasher.update(path.read_bytes())

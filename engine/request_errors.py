@@ -25,7 +25,13 @@ def _clean(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop the union tags pydantic adds for discriminated locations ('ref', 'country', ...)."""
     out: list[Any] = []
     for i, part in enumerate(loc):
-        if i > 0 and loc[i - 1] != "locations" and isinstance(loc[i - 1], int) and part in ("ref", "country", "cloud", "organisation") and "locations" in out:
+        if (
+            i > 0
+            and loc[i - 1] != "locations"
+            and isinstance(loc[i - 1], int)
+            and part in ("ref", "country", "cloud", "organisation")
+            and "locations" in out
+        ):
             continue
         out.append(part)
     return tuple(out)
@@ -49,7 +55,9 @@ def pydantic_problems(exc: ValidationError) -> list[Problem]:
             expected = err.get("ctx", {}).get("expected", "")
             options = re.findall(r"'([^']*)'", expected)
             msg = f"{where}: {value!r} is not allowed"
-            hint = (did_you_mean(str(value), options) if isinstance(value, str) else None) or f"expected {expected}"
+            hint = (
+                did_you_mean(str(value), options) if isinstance(value, str) else None
+            ) or f"expected {expected}"
         elif kind == "missing":
             msg = f"{where} is required"
             hint = None
@@ -63,9 +71,37 @@ def pydantic_problems(exc: ValidationError) -> list[Problem]:
 _FIELDS = {
     "": ["as_of", "policy", "lang", "data", "exporter", "recipient"],
     "exporter": ["name", "country", "role", "public_body"],
-    "recipient": ["name", "role", "country", "locations", "subject_to_gdpr", "sector", "certifications", "agreement", "sub_processors"],
-    "agreement": ["dpa", "joint_arrangement", "authorisation", "flow_down", "instructed", "location_consent", "safeguards"],
-    "safeguards": ["scc", "bcr", "ad_hoc_clauses", "code_of_conduct", "certification", "public_authority_instrument", "derogation", "tia", "supplementary_measures"],
+    "recipient": [
+        "name",
+        "role",
+        "country",
+        "locations",
+        "subject_to_gdpr",
+        "sector",
+        "certifications",
+        "agreement",
+        "sub_processors",
+    ],
+    "agreement": [
+        "dpa",
+        "joint_arrangement",
+        "authorisation",
+        "flow_down",
+        "instructed",
+        "location_consent",
+        "safeguards",
+    ],
+    "safeguards": [
+        "scc",
+        "bcr",
+        "ad_hoc_clauses",
+        "code_of_conduct",
+        "certification",
+        "public_authority_instrument",
+        "derogation",
+        "tia",
+        "supplementary_measures",
+    ],
     "dpa": ["signed", "clauses"],
     "authorisation": ["kind", "written", "granted", "notified", "objection_period_elapsed", "objected"],
     "data": ["categories", "subjects"],
@@ -105,7 +141,9 @@ def _hint_for(kind: str) -> str | None:
 def check_chain_size(payload: Any, max_depth: int, max_nodes: int) -> None:
     """Refuse chains that are too deep or too large before validating them (422)."""
     if not isinstance(payload, dict):
-        raise RequestInvalid([Problem("(body)", "the request body is a JSON object", "send a flow request object")])
+        raise RequestInvalid(
+            [Problem("(body)", "the request body is a JSON object", "send a flow request object")]
+        )
     root = payload.get("recipient")
     if not isinstance(root, dict):
         return
@@ -118,7 +156,13 @@ def check_chain_size(payload: Any, max_depth: int, max_nodes: int) -> None:
         if depth > max_depth or nodes > max_nodes:
             limit = f"depth {max_depth}" if depth > max_depth else f"{max_nodes} recipient nodes"
             raise RequestInvalid(
-                [Problem("recipient.sub_processors", f"the processing chain exceeds the limit of {limit}", "split the flow into smaller requests")],
+                [
+                    Problem(
+                        "recipient.sub_processors",
+                        f"the processing chain exceeds the limit of {limit}",
+                        "split the flow into smaller requests",
+                    )
+                ],
                 code="chain_too_large",
             )
         children = node.get("sub_processors") if isinstance(node, dict) else None

@@ -40,7 +40,12 @@ class Place:
         return self.country or self.organisation or self.word or None
 
     def as_json(self) -> dict[str, str | None]:
-        out = {"country": self.country, "cloud": self.cloud, "region": self.region, "organisation": self.organisation}
+        out = {
+            "country": self.country,
+            "cloud": self.cloud,
+            "region": self.region,
+            "organisation": self.organisation,
+        }
         if self.city:
             out["city"] = self.city
         if self.word:
@@ -89,7 +94,10 @@ class Resolver:
         return None
 
     def country_problem(self, loc: str, ref: str) -> Problem:
-        hint = did_you_mean(ref, _country_names()) or "use an ISO 3166-1 alpha-2 code such as 'NL' or an English name"
+        hint = (
+            did_you_mean(ref, _country_names())
+            or "use an ISO 3166-1 alpha-2 code such as 'NL' or an English name"
+        )
         return Problem(loc, f"unknown country {ref!r}", hint)
 
     def location(self, loc: str, value: Location) -> tuple[Place | None, Problem | None]:
@@ -123,6 +131,9 @@ class Resolver:
         region = self.ref.region(provider, value.region.strip())
         if region is None:
             known = self.ref.region_ids(provider)
-            hint = did_you_mean(value.region, known) or f"{len(known)} known {provider} regions; see GET /v1/regions/{provider}"
+            hint = (
+                did_you_mean(value.region, known)
+                or f"{len(known)} known {provider} regions; see GET /v1/regions/{provider}"
+            )
             return None, Problem(f"{loc}.region", f"unknown {provider} region {value.region!r}", hint)
         return Place(country=region.country, cloud=provider, region=region.id, city=region.city), None

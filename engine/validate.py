@@ -104,7 +104,12 @@ def check_rule(rule: Rule, catalogue: Catalogue) -> list[tuple[tuple[str | int, 
                 out.append((("then",), f"no {lang!r} message for code {code!r}"))
             elif code == rule.then.code and not placeholders(by_lang[lang]) <= names:
                 extra = sorted(placeholders(by_lang[lang]) - names)
-                out.append((("then",), f"the {lang!r} message of {code!r} uses {extra}, which this rule does not give"))
+                out.append(
+                    (
+                        ("then",),
+                        f"the {lang!r} message of {code!r} uses {extra}, which this rule does not give",
+                    )
+                )
     return out
 
 
@@ -120,7 +125,9 @@ def check_profile(profile: Profile, catalogue: Catalogue) -> list[LoadProblem]:
 # ----------------------------------------------------------------- reference data
 
 
-def _dated(problems: list[LoadProblem], doc: YamlDoc, loc: tuple[str | int, ...], *dates: dt.date | None) -> None:
+def _dated(
+    problems: list[LoadProblem], doc: YamlDoc, loc: tuple[str | int, ...], *dates: dt.date | None
+) -> None:
     present = [d for d in dates if d is not None]
     if present != sorted(present):
         problems.append(doc.problem(loc, f"dates out of order: {[d.isoformat() for d in present]}"))
@@ -139,7 +146,9 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
     seen_ids: set[str] = set()
     for i, d in enumerate(ref.adequacy.decisions):
         if (d.country is None) == (d.organisation is None):
-            problems.append(adequacy.problem(("decisions", i), "a decision names a country or an organisation"))
+            problems.append(
+                adequacy.problem(("decisions", i), "a decision names a country or an organisation")
+            )
         if d.id in seen_ids:
             problems.append(adequacy.problem(("decisions", i, "id"), f"duplicate id {d.id!r}"))
         seen_ids.add(d.id)
@@ -147,16 +156,22 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
         _dated(problems, adequacy, ("decisions", i), d.applies_from, d.expires)
         _dated(problems, adequacy, ("decisions", i), d.applies_from, d.invalidated)
         if d.scope.kind == "certified_organisations" and not (d.scope.certifications or {}).get("default"):
-            problems.append(adequacy.problem(("decisions", i, "scope"), "certified scope needs a default certification"))
+            problems.append(
+                adequacy.problem(("decisions", i, "scope"), "certified scope needs a default certification")
+            )
         if d.scope.kind == "sectors" and not d.scope.sectors:
             problems.append(adequacy.problem(("decisions", i, "scope"), "sector scope needs sectors"))
         if d.organisation and d.organisation not in ref.aliases.organisations:
-            problems.append(adequacy.problem(("decisions", i, "organisation"), f"unknown organisation {d.organisation!r}"))
+            problems.append(
+                adequacy.problem(("decisions", i, "organisation"), f"unknown organisation {d.organisation!r}")
+            )
     problems.extend(_overlaps(ref, adequacy))
     instruments = docs[str(data_dir / "instruments.yaml")]
     pairs = {(m.exporter, m.importer) for m in ref.instruments.modules}
     if len(pairs) != 4:
-        problems.append(instruments.problem(("modules",), "every exporter/importer role pair needs one module"))
+        problems.append(
+            instruments.problem(("modules",), "every exporter/importer role pair needs one module")
+        )
     for i, s in enumerate(ref.instruments.scc_sets):
         _dated(problems, instruments, ("scc_sets", i), s.adopted, s.applies_from, s.new_contracts_until)
         _dated(problems, instruments, ("scc_sets", i), s.new_contracts_until, s.concluded_contracts_until)
@@ -168,7 +183,9 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
     for path, provider in ((data_dir / "regions" / f"{p}.yaml", f) for p, f in ref.providers.items()):
         doc = docs.get(str(path))
         if doc is None:
-            problems.append(LoadProblem(str(path), None, f"provider {provider.provider!r} is not in a file of its name"))
+            problems.append(
+                LoadProblem(str(path), None, f"provider {provider.provider!r} is not in a file of its name")
+            )
             continue
         ids: set[str] = set()
         for i, r in enumerate(provider.regions):
@@ -177,7 +194,9 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
             ids.add(r.id)
             unknown = set(r.sources) - set(provider.sources)
             if unknown:
-                problems.append(doc.problem(("regions", i, "sources"), f"unknown source keys {sorted(unknown)}"))
+                problems.append(
+                    doc.problem(("regions", i, "sources"), f"unknown source keys {sorted(unknown)}")
+                )
     return problems
 
 
@@ -190,8 +209,18 @@ def _overlaps(ref: Reference, doc: YamlDoc) -> list[LoadProblem]:
             if a.place != b.place:
                 continue
             start = max(a.applies_from, b.applies_from)
-            end_a = min(x for x in (a.expires, a.invalidated and a.invalidated - dt.timedelta(days=1), dt.date.max) if x)
-            end_b = min(x for x in (b.expires, b.invalidated and b.invalidated - dt.timedelta(days=1), dt.date.max) if x)
+            end_a = min(
+                x
+                for x in (a.expires, a.invalidated and a.invalidated - dt.timedelta(days=1), dt.date.max)
+                if x
+            )
+            end_b = min(
+                x
+                for x in (b.expires, b.invalidated and b.invalidated - dt.timedelta(days=1), dt.date.max)
+                if x
+            )
             if start <= min(end_a, end_b):
-                out.append(doc.problem(("decisions", i), f"decisions {a.id} and {b.id} are both in force on {start}"))
+                out.append(
+                    doc.problem(("decisions", i), f"decisions {a.id} and {b.id} are both in force on {start}")
+                )
     return out

@@ -1,0 +1,85 @@
+"""The golden decision matrix: decisions for every country named in the reference data
+x transfer mechanism x policy x date, committed as a snapshot so that any change to
+rules or data shows up as a reviewable diff.
+
+Regenerate with `doorgifte golden --write` (or `make golden`); `tests/policies`
+compares the committed file with a fresh build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from engine.api import Engine
+
+GOLDEN_PATH = Path(__file__).resolve().parent.parent / "tests" / "policies" / "golden_matrix.json"
+POLICIES = ("gdpr", "nl-gov", "eu-residency")
+FIXED_DATES = (dt.date(2019, 1, 1), dt.date(2021, 3, 1), dt.date(2023, 8, 1))
+ASSESSED = {"tia": {"outcome": "no_problematic_law"}}
+MECHANISMS: dict[str, dict[str, Any]] = {
+    "none": {"agreement": {"dpa": {"signed": True}}},
+    "scc": {"agreement": {"dpa": {"signed": True}, "safeguards": {"scc": {"module": 2}, **ASSESSED}}},
+    "bcr": {
+        "agreement": {
+            "dpa": {"signed": True},
+            "safeguards": {"bcr": {"kind": "controller", "approved": True}, **ASSESSED},
+        }
+    },
+    "dpf": {"certifications": ["eu-us-dpf"], "agreement": {"dpa": {"signed": True}}},
+}
+
+
+def countries(engine: Engine) -> list[str]:
+    """Every country code the reference data names: EEA, territories, adequacy, regions."""
+    ref = engine.reference
+    codes = {m.country for m in ref.eea.members} | {o.country for o in ref.eea.outside}
+    codes |= {d.country for d in ref.adequacy.decisions if d.country}
+    codes |= {r.country for p in ref.providers.values() for r in p.regions}
+    return sorted(codes)
+
+
+def reference_date(engine: Engine) -> dt.date:
+    """The date the reference data was last reviewed: 'today' for the matrix."""
+    return dt.date.fromisoformat(engine.reference.version.split(".")[0])
+
+
+def _flow(country: str, mechanism: str, policy: str, on: dt.date) -> dict[str, Any]:
+    return {
+        "as_of": on.isoformat(),
+        "policy": policy,
+        "data": {"subjects": ["customers"]},
+        "exporter": {"name": "Exporter", "country": "NL", "public_body": True},
+        "recipient": {"name": "Recipient", "role": "processor", "country": country, **MECHANISMS[mechanism]},
+    }
+
+
+def _cell(engine: Engine, flow: dict[str, Any]) -> str:
+    decision = engine.evaluate(flow)
+    codes = sorted({c.code for c in decision.conditions} | {d.code for d in decision.denials})
+    return decision.decision + (f" {','.join(codes)}" if codes else "")
+
+
+def build(engine: Engine) -> dict[str, Any]:
+    dates = (*FIXED_DATES, reference_date(engine))
+    matrix = {
+        f"{country} {policy} {on.isoformat()}": {
+            m: _cell(engine, _flow(country, m, policy, on)) for m in MECHANISMS
+        }
+        for country in countries(engine)
+        for policy in POLICIES
+        for on in dates
+    }
+    return {
+        "about": "Decisions of a controller (NL, public body) engaging a processor in each country; "
+        "mechanism none/scc/bcr/dpf; regenerate with `doorgifte golden --write`.",
+        "dates": [d.isoformat() for d in dates],
+        "policies": list(POLICIES),
+        "matrix": matrix,
+    }
+
+
+def dumps(golden: dict[str, Any]) -> str:
+    return json.dumps(golden, indent=1, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,27 @@
+"""Shared fixtures: one loaded engine per test session (loading validates everything)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from engine.api import Engine
+
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    return Engine.load()
+
+
+def flow(**recipient: Any) -> dict[str, Any]:
+    """A minimal valid flow: a German controller and the given root recipient."""
+    base = {"name": "Recipient", "role": "processor", "country": "NL", "agreement": {"dpa": {"signed": True}}}
+    return {
+        "as_of": "2025-03-15",
+        "exporter": {"name": "Stadtwerke", "country": "DE"},
+        "recipient": {**base, **recipient},
+    }

@@ -1,0 +1,148 @@
+"""Invalid requests: every problem is listed with its field, and nothing is ever allowed."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from engine.errors import RequestInvalid
+from tests.conftest import TODAY, flow
+
+
+def problems(engine, payload):
+    with pytest.raises(RequestInvalid) as info:
+        engine.evaluate(payload, TODAY)
+    return info.value, {p.loc: p for p in info.value.problems}
+
+
+def with_(payload, path, value):
+    out = copy.deepcopy(payload)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return out
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "loc", "msg"),
+    [
+        (
+            ("recipient", "agreement", "dpa", "clauses"),
+            ["processing_details", "pinky_promise"],
+            "recipient.agreement.dpa.clauses[1]",
+            "'pinky_promise' is not allowed",
+        ),
+        (("recipient", "country"), "Narnia", "recipient.country", "unknown country 'Narnia'"),
+        (("exporter", "country"), "Germny", "exporter.country", "unknown country 'Germny'"),
+        (("as_of",), "2025-13-01", "as_of", "as_of"),
+        (("as_of",), "2018-05-24", "as_of", "before 2018-05-25"),
+        (("recipient", "agreement", "dpa", "signed"), "true", "recipient.agreement.dpa.signed", "boolean"),
+        (("recipient", "agreement", "dpa", "signed"), 1, "recipient.agreement.dpa.signed", "boolean"),
+        (("recipient", "surprise"), 1, "recipient.surprise", "unknown field"),
+        (("recipient", "role"), "owner", "recipient.role", "'owner' is not allowed"),
+        (("policy",), "gdrp", "policy", "unknown policy 'gdrp'"),
+        (("lang",), "de", "lang", "'de' is not allowed"),
+        (
+            ("recipient", "locations"),
+            [{"cloud": "aws", "region": "eu-central-9"}],
+            "recipient.locations[0].region",
+            "unknown aws region",
+        ),
+        (
+            ("recipient", "locations"),
+            [{"cloud": "aws2", "region": "x"}],
+            "recipient.locations[0].cloud",
+            "unknown cloud provider",
+        ),
+        (("recipient", "locations"), [42], "recipient.locations[0]", "a location is"),
+        (("data",), {"categories": ["helth"]}, "data.categories[0]", "'helth' is not allowed"),
+        (
+            ("recipient", "agreement"),
+            {"safeguards": {"scc": {"module": 5}}},
+            "recipient.agreement.safeguards.scc.module",
+            "less than or equal to 4",
+        ),
+        (
+            ("recipient", "agreement"),
+            {"safeguards": {"scc": {"module": "2"}}},
+            "recipient.agreement.safeguards.scc.module",
+            "integer",
+        ),
+    ],
+)
+def test_bad_field_is_named(engine, path, value, loc, msg):
+    exc, by_loc = problems(engine, with_(flow(), path, value))
+    assert exc.status == 422
+    assert loc in by_loc, list(by_loc)
+    assert msg in by_loc[loc].msg
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [("Germny", "did you mean 'Germany'"), ("eu-central-9", "'eu-central-1'")],
+)
+def test_hints(engine, value, hint):
+    if value.startswith("eu-"):
+        payload = flow(locations=[{"cloud": "aws", "region": value}])
+        loc = "recipient.locations[0].region"
+    else:
+        payload = with_(flow(), ("exporter", "country"), value)
+        loc = "exporter.country"
+    _, by_loc = problems(engine, payload)
+    assert hint in by_loc[loc].hint
+
+
+def test_every_problem_is_listed(engine):
+    payload = flow(country="Narnia", surprise=True)
+    payload["exporter"]["country"] = "Atlantis"
+    exc, by_loc = problems(engine, payload)
+    assert {"recipient.surprise"} <= set(by_loc)
+    # schema problems come first; a valid schema then lists every unresolvable place
+    payload.pop("recipient")["surprise"]
+    payload["recipient"] = {"name": "R", "role": "processor", "country": "Narnia"}
+    exc, by_loc = problems(engine, payload)
+    assert {"exporter.country", "recipient.country"} <= set(by_loc)
+
+
+def test_root_role_is_required(engine):
+    payload = flow()
+    del payload["recipient"]["role"]
+    _, by_loc = problems(engine, payload)
+    assert "recipient.role" in by_loc
+
+
+def _chain(depth):
+    node = {"name": f"n{depth}", "country": "NL"}
+    for level in range(depth - 1, 0, -1):
+        node = {"name": f"n{level}", "country": "NL", "sub_processors": [node]}
+    return node
+
+
+def test_chain_depth_limit(engine):
+    ok = {**flow(), "recipient": {**_chain(10), "role": "processor"}}
+    assert engine.evaluate(ok, TODAY).decision in ("allow", "conditions")
+    exc, by_loc = problems(engine, {**flow(), "recipient": {**_chain(11), "role": "processor"}})
+    assert exc.code == "chain_too_large" and exc.status == 422
+    assert "depth 10" in by_loc["recipient.sub_processors"].msg
+
+
+def test_node_count_limit(engine):
+    subs = [{"name": f"s{i}", "country": "NL"} for i in range(199)]
+    assert len(engine.evaluate(flow(sub_processors=subs), TODAY).hops) == 200
+    exc, by_loc = problems(engine, flow(sub_processors=[*subs, {"name": "one too many", "country": "NL"}]))
+    assert "200 recipient nodes" in by_loc["recipient.sub_processors"].msg
+
+
+@pytest.mark.parametrize("body", [[], "flow", 3, None])
+def test_body_must_be_an_object(engine, body):
+    exc, by_loc = problems(engine, body)
+    assert "(body)" in by_loc
+
+
+def test_recipient_without_country_or_locations(engine):
+    payload = flow()
+    del payload["recipient"]["country"]
+    _, by_loc = problems(engine, payload)
+    assert "recipient.country" in by_loc
