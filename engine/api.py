@@ -24,7 +24,7 @@ from engine.facts import FactBuilder, HopFacts, walk
 from engine.flow import FlowRequest
 from engine.loader import DATA_DIR, POLICIES_DIR, PolicySet, Profile, load_policies
 from engine.messages import Catalogue
-from engine.policy_schema import FACTS, Rule
+from engine.policy_schema import Rule
 from engine.reference import Reference, load_reference
 from engine.request_errors import check_chain_size, pydantic_problems
 from engine.resolve import Place, Resolver
@@ -144,7 +144,7 @@ class Engine:
         flow = payload if isinstance(payload, FlowRequest) else self.parse(payload)
         as_of, profile, places = self._check(flow, today or dt.datetime.now(dt.UTC).date())
         hops = FactBuilder(self.reference, profile.settings, flow, as_of).hops(places)
-        fired = self.rules.fire(profile.ruleset, _engine_facts(hops))
+        fired = self.rules.fire(profile.ruleset, _engine_facts(hops, profile.fields))
         return _Assembler(profile, self._catalogues[profile.id], flow.lang, self.reference.version).decision(
             hops, fired, as_of
         )
@@ -156,19 +156,14 @@ def _loc(node_id: str) -> str:
     return "recipient" + "".join(f".sub_processors[{p}]" for p in parts)
 
 
-def _engine_facts(hops: list[HopFacts]) -> list[dict[str, Any]]:
-    """Only typed, matchable facts go to durable-rules; params stay on the Python side."""
+def _engine_facts(hops: list[HopFacts], fields: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Only the typed facts the rules match on go to durable-rules; params stay in Python."""
     out = []
     for h, hop in enumerate(hops):
-        out.append({"scope": "hop", "ref": f"h{h}", **{k: hop.facts[k] for k in FACTS["hop"]}})
+        out.append({"scope": "hop", "ref": f"h{h}", **{k: hop.facts[k] for k in fields["hop"]}})
         for i, location in enumerate(hop.locations):
-            out.append(
-                {
-                    "scope": "location",
-                    "ref": f"h{h}.l{i}",
-                    **{k: location.facts[k] for k in FACTS["location"]},
-                }
-            )
+            facts = {k: location.facts[k] for k in fields["location"]}
+            out.append({"scope": "location", "ref": f"h{h}.l{i}", **facts})
     return out
 
 
@@ -195,7 +190,7 @@ class _Assembler:
         by_ref: dict[str, list[Rule]] = {}
         for rule_id, ref in fired:
             by_ref.setdefault(ref, []).append(self.rules[rule_id])
-        order = {rule.id: i for i, rule in enumerate(self.profile.rules)}
+        order = self.profile.rule_order
         hop_out: list[dict[str, Any]] = []
         for h, hop in enumerate(hops):
             locations: list[dict[str, Any]] = []

@@ -2,9 +2,10 @@
 
 Each rule becomes one single-condition durable rule over one fact record. The
 facts are asserted (not posted), so every rule that matches fires, and its action,
-named after the rule id, reports `(rule id, fact ref)`. A catch-all rule marks
-every fact as seen, so a fact no rule matched is still handled (durable-rules
-raises otherwise) and the adapter can prove each fact reached the engine.
+named after the rule id, reports `(rule id, fact ref)`. There is no catch-all rule:
+a fact that no rule matches makes durable-rules raise, and the adapter turns that
+into an engine error (fail closed). Every verdict-complete rule base matches each
+fact at least once, and a catch-all would cost one more action per fact.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.policy_schema import Rule
-
-SEEN = "_seen"
 
 
 def compile_condition(scope: str, when: dict[str, Any]) -> dict[str, Any]:
@@ -49,12 +48,30 @@ def _or(terms: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def compile_rules(rules: Iterable[Rule]) -> dict[str, Any]:
-    """The body of one ruleset: rule id -> durable rule, plus the catch-all."""
-    body: dict[str, Any] = {
+    """The body of one ruleset: rule id -> durable rule."""
+    return {
         rule.id: {"all": [{"m": compile_condition(rule.scope, rule.when)}], "run": rule.id} for rule in rules
     }
-    body[SEEN] = {"all": [{"m": {"$ex": {"scope": 1}}}], "run": SEEN}
-    return body
+
+
+def referenced_facts(rules: Iterable[Rule]) -> dict[str, list[str]]:
+    """The fact names the rules match on, per scope: only these are sent to the engine,
+    since durable-rules parses every matched fact again for each action it runs."""
+    names: dict[str, set[str]] = {"hop": set(), "location": set()}
+    for rule in rules:
+        names[rule.scope].update(_names(rule.when))
+    return {scope: sorted(found) for scope, found in names.items()}
+
+
+def _names(when: dict[str, Any]) -> set[str]:
+    found = set()
+    for name, value in when.items():
+        if name == "any":
+            for alternative in value:
+                found |= _names(alternative)
+        else:
+            found.add(name)
+    return found
 
 
 def ruleset_name(profile_id: str, body: dict[str, Any]) -> str:

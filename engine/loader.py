@@ -9,6 +9,7 @@ file and line, so a service never starts on a broken rule base.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -56,10 +57,16 @@ class Profile:
     own_rules: list[str] = field(default_factory=list)
     ruleset: str = ""
     body: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, list[str]] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def rule_index(self) -> dict[str, Rule]:
         return {r.id: r for r in self.rules}
+
+    @functools.cached_property
+    def rule_order(self) -> dict[str, int]:
+        """Findings are listed in the order the rules are written."""
+        return {r.id: i for i, r in enumerate(self.rules)}
 
 
 @dataclass
@@ -175,6 +182,7 @@ def _compile(profile: Profile) -> None:
     """Compile the rules and stamp the version with a digest of what decides."""
     profile.body = compiler.compile_rules(profile.rules)
     profile.ruleset = compiler.ruleset_name(profile.id, profile.body)
+    profile.fields = compiler.referenced_facts(profile.rules)
     content = [profile.body, profile.settings.model_dump(), profile.messages]
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:8]
     profile.version = f"{profile.version}+{digest}"

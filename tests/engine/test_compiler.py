@@ -1,6 +1,6 @@
 """compiler: rules -> durable-rules definitions (golden shapes, pure functions)."""
 
-from engine.compiler import SEEN, compile_condition, compile_rules, ruleset_name
+from engine.compiler import compile_condition, compile_rules, referenced_facts, ruleset_name
 from engine.policy_schema import Rule
 
 
@@ -55,10 +55,16 @@ def test_any_alternatives():
     }
 
 
-def test_rules_get_a_catch_all_and_named_actions():
+def test_rules_get_named_actions_and_no_catch_all():
     body = compile_rules([rule(transfer=True)])
-    assert body["a.b"]["run"] == "a.b"
-    assert body[SEEN] == {"all": [{"m": {"$ex": {"scope": 1}}}], "run": SEEN}
+    assert body == {
+        "a.b": {"all": [{"m": {"$and": [{"scope": "location"}, {"transfer": True}]}}], "run": "a.b"}
+    }
+
+
+def test_referenced_facts_per_scope():
+    got = referenced_facts([rule(transfer=True, any=[{"zone": "eea"}, {"bridge": True}])])
+    assert got == {"hop": [], "location": ["bridge", "transfer", "zone"]}
 
 
 def test_ruleset_name_changes_with_the_rules():
