@@ -35,7 +35,7 @@ import durable_rules_engine
 from engine.errors import EngineError
 
 Fired = list[tuple[str, str]]
-_NOT_HANDLED, _OBSERVED, _NO_ACTION = 1, 2, 3  # result codes of durable_rules_engine.assert_facts
+_NOT_HANDLED, _OBSERVED = 1, 2  # result codes of durable_rules_engine.assert_facts
 
 
 class _QuietHost(durable_engine.Host):
@@ -90,19 +90,29 @@ class RuleEngine:
         This is what durable's `Host.assert_facts` does, minus its per-action Python
         machinery (a closure, the state serialised and re-parsed, timers), which cost
         more than half of an evaluation: our actions only record which rule matched.
+        The queue is always drained before the state is deleted, even when the call
+        fails: a state deleted with actions still queued is where durable's C code
+        is least tested.
         """
         code, state = durable_rules_engine.assert_facts(handle, payload)
-        if code == _NO_ACTION:
-            return []
+        fired: Fired = []
+        messages = _drain(handle, state) if state else []
         if code == _NOT_HANDLED:
             raise EngineError("a fact matched no rule: the rule base is incomplete")
         if code == _OBSERVED:
             raise EngineError("a fact was asserted twice in one evaluation")
-        fired: Fired = []
-        started = durable_rules_engine.start_action_for_state(handle, state)
-        message = started[1] if started else None
-        while message:
+        for message in messages:
             for rule, matched in json.loads(message).items():
                 fired.append((rule, (matched.get("m") or matched)["ref"]))
-            message = durable_rules_engine.complete_and_start_action(handle, state)
         return fired
+
+
+def _drain(handle: int, state: int) -> list[str]:
+    """Every queued action of a state, completed one by one, as raw JSON messages."""
+    started = durable_rules_engine.start_action_for_state(handle, state)
+    message = started[1] if started else None
+    messages = []
+    while message:
+        messages.append(message)
+        message = durable_rules_engine.complete_and_start_action(handle, state)
+    return messages
