@@ -209,7 +209,7 @@ class _Assembler:
                 findings = self._findings(rules, location.facts, hop, location.place.label)
                 locations.append(
                     LocationResult.model_construct(
-                        location=PlaceOut.model_construct(**location.place.as_json()),
+                        location=PlaceOut.model_construct(None, **location.place.as_json()),
                         zone=location.zone,
                         transfer=location.transfer,
                         decision=combine.decide(
