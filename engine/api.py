@@ -274,13 +274,8 @@ class _Assembler:
             )
             target = self.conditions if rule.then.effect == "condition" else self.denials
             if rule.then.effect in ("condition", "deny"):
-                action = {
-                    "code": rule.then.code,
-                    "party": hop.recipient,
-                    "path": hop.path,
-                    "location": location,
-                }
-                action.update(rule=rule.id, params=params, message=message, basis=basis)
+                action: dict[str, Any] = {"code": rule.then.code, "party": hop.recipient, "path": hop.path}
+                action.update(location=location, rule=rule.id, params=params, message=message, basis=basis)
                 target.setdefault(_key(action), action)
         return findings
 
