@@ -153,7 +153,8 @@ class Engine:
         """Decide one flow request (a dict or a FlowRequest)."""
         flow = payload if isinstance(payload, FlowRequest) else self.parse(payload)
         as_of, profile, places = self._check(flow, today or dt.datetime.now(dt.UTC).date())
-        hops = FactBuilder(self.reference, profile.settings, flow, as_of).hops(places)
+        exporter_country = self.resolver.country(flow.exporter.country) or ""
+        hops = FactBuilder(self.reference, profile.settings, flow, as_of, exporter_country).hops(places)
         fired = self.rules.fire(profile.ruleset, _engine_facts(hops, profile.fields))
         return _Assembler(profile, self._catalogues[profile.id], flow.lang, self.reference.version).decision(
             hops, fired, as_of

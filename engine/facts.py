@@ -89,11 +89,19 @@ def _third_party_disclosure(node: Recipient) -> str:
 class FactBuilder:
     """Derives hop and location facts for one flow on one date under one profile's settings."""
 
-    def __init__(self, reference: Reference, settings: Settings, flow: FlowRequest, as_of: dt.date):
+    def __init__(
+        self,
+        reference: Reference,
+        settings: Settings,
+        flow: FlowRequest,
+        as_of: dt.date,
+        exporter_country: str,
+    ):
         self.ref = reference
         self.settings = settings
         self.flow = flow
         self.as_of = as_of
+        self.exporter_outside_eea = not reference.in_eea(exporter_country, as_of)
         self.special = bool(SENSITIVE.intersection(flow.data.categories))
         self.required_clauses = sorted(settings.dpa_required_clauses or v.ART_28_3_CLAUSES)
 
@@ -121,6 +129,7 @@ class FactBuilder:
             "sub_processor": node.role == "processor" and parent.role == "processor",
             "under_processor": parent.role == "processor" and node.role in ("controller", "joint_controller"),
             "is_root": len(parent.path) == 1,
+            "exporter_outside_eea": len(parent.path) == 1 and self.exporter_outside_eea,
             "recipient_sector": node.sector,
             "special_data": self.special,
             "subject_to_gdpr": node.subject_to_gdpr,

@@ -31,6 +31,7 @@ COMMON_FACTS: dict[str, Any] = {
     "sub_processor": BOOL,
     "under_processor": BOOL,
     "is_root": BOOL,
+    "exporter_outside_eea": BOOL,
     "recipient_sector": v.SECTORS,
     "special_data": BOOL,
     "subject_to_gdpr": BOOL,
