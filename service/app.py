@@ -1,0 +1,95 @@
+"""The Flask app factory: `create_app(config)`.
+
+The engine is loaded (and so every policy and data file validated) when the app
+is created; a broken rule base stops the start-up with `LoadError`. The decision
+log is opened lazily and checked once here: when it cannot be used the app still
+starts, so that `GET /readyz` can say why (503), while every decision request
+answers 503 and nothing is decided unlogged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+from engine.api import Engine
+from service import errors, resources
+from service.config import Config
+from service.deciding import Decider
+from service.decision_log import DecisionLog, LogUnavailable, open_log
+from service.metrics import Metrics
+from service.state import KEY, Service
+
+request_log = logging.getLogger("doorgifte.request")
+
+
+def create_app(
+    config: Config | None = None, engine: Engine | None = None, decision_log: DecisionLog | None = None
+) -> Flask:
+    """An app for `config` (default: from the environment).
+
+    `engine` and `decision_log` may be passed in to share an already loaded engine
+    (tests, one process serving several apps); by default they are created here.
+    """
+    config = config or Config.from_env()
+    engine = engine or Engine.load(policy_dirs=list(config.policy_path) or None)
+    decision_log = decision_log or open_log(config.db)
+    metrics = Metrics()
+    app = Flask("service")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    decider = Decider(engine, decision_log, metrics, config.eval_timeout)
+    app.extensions[KEY] = Service(config, engine, decision_log, metrics, decider)
+    errors.register(app)
+    resources.register(app)
+    _register_request_log(app, metrics)
+    _check_log(decision_log)
+    return app
+
+
+def _check_log(decision_log: DecisionLog) -> None:
+    try:
+        decision_log.check()
+    except LogUnavailable as exc:
+        request_log.error(
+            "decision log unavailable at start-up; not ready", extra={"fields": {"error": str(exc)}}
+        )
+
+
+def _register_request_log(app: Flask, metrics: Metrics) -> None:
+    """One JSON log line and one latency observation per request, with its request id."""
+
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+        g.request_id = str(uuid.uuid4())
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+        metrics.requests.labels(endpoint, request.method, str(response.status_code)).observe(elapsed)
+        request_id = g.get("request_id") or str(uuid.uuid4())
+        response.headers["X-Request-Id"] = request_id
+        fields = {
+            "request_id": request_id,
+            "method": request.method,
+            "path": request.path,
+            "endpoint": endpoint,
+            "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 3),
+        }
+        ids = g.get("decision_ids") or []
+        if len(ids) == 1:
+            fields["decision_id"] = ids[0]
+        elif ids:
+            fields["decision_ids"] = ids
+        for name in ("error_code", "error_id"):
+            if g.get(name):
+                fields[name] = g.get(name)
+        request_log.info("request", extra={"fields": fields})
+        return response

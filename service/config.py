@@ -1,0 +1,109 @@
+"""Service configuration, read once from `DOORGIFTE_*` environment variables.
+
+The engine never reads the environment (DESIGN.md lesson 7); this module is the
+one place that does, and it refuses values it cannot use instead of guessing,
+so a typo in a deployment stops the start-up with a clear message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PREFIX = "DOORGIFTE_"
+DEFAULT_DB = "var/decisions.sqlite3"
+DEFAULT_MAX_BODY = 1_048_576
+DEFAULT_MAX_BATCH = 1000
+DEFAULT_EVAL_TIMEOUT = 10.0
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: set by `doorgifte serve --workers N` (N > 1) before prometheus_client is imported
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Config:
+    #: a SQLite file path, or a postgresql:// URL shared by several instances
+    db: str = DEFAULT_DB
+    #: largest request body in bytes; larger bodies are refused before they are read
+    max_body: int = DEFAULT_MAX_BODY
+    log_level: str = "INFO"
+    #: extra policy directories, loaded after the shipped `policies/`
+    policy_path: tuple[Path, ...] = ()
+    #: most flows in one `POST /v1/decisions/batch`
+    max_batch: int = DEFAULT_MAX_BATCH
+    #: seconds one request may spend waiting for and running evaluations
+    eval_timeout: float = DEFAULT_EVAL_TIMEOUT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(PREFIX + name)
+            return value.strip() if value is not None and value.strip() else None
+
+        return cls(
+            db=get("DB") or DEFAULT_DB,
+            max_body=_positive_int("MAX_BODY", get("MAX_BODY"), DEFAULT_MAX_BODY),
+            log_level=_log_level(get("LOG_LEVEL")),
+            policy_path=_paths(env.get(PREFIX + "POLICY_PATH", "")),
+            max_batch=_positive_int("MAX_BATCH", get("MAX_BATCH"), DEFAULT_MAX_BATCH),
+            eval_timeout=_positive_float("EVAL_TIMEOUT", get("EVAL_TIMEOUT"), DEFAULT_EVAL_TIMEOUT),
+        )
+
+    @property
+    def uses_postgres(self) -> bool:
+        return is_postgres_url(self.db)
+
+    @property
+    def log_level_number(self) -> int:
+        return int(getattr(logging, self.log_level))
+
+
+def is_postgres_url(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def _positive_int(name: str, raw: str | None, default: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a whole number") from None
+    if value <= 0:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} must be above 0")
+    return value
+
+
+def _positive_float(name: str, raw: str | None, default: float) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{PREFIX}{name}={raw!r} must be a finite number above 0")
+    return value
+
+
+def _log_level(raw: str | None) -> str:
+    if raw is None:
+        return "INFO"
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{PREFIX}LOG_LEVEL={raw!r} is not one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _paths(raw: str) -> tuple[Path, ...]:
+    """`os.pathsep`-separated directories; empty entries are ignored."""
+    return tuple(Path(part) for part in raw.split(os.pathsep) if part.strip())

@@ -1,0 +1,177 @@
+"""Decide flows, within a time limit, and log every decision before it is answered.
+
+The HTTP layer hands over parsed JSON; this module calls the engine, turns its
+errors into problems (422 for the caller's mistakes, 500 for ours, never an
+allow), writes the answered decisions to the decision log in one transaction,
+and only then counts them in the metrics.
+
+The time limit (`DOORGIFTE_EVAL_TIMEOUT`) is enforced without ever interrupting
+the engine: the engine evaluates one flow at a time behind a lock, and the wait
+for that lock is bounded by the time left, then the clock is checked between
+flows and after the last one. One flow is bounded by the engine's own chain
+limits (depth 10, 200 nodes), so a request that runs out of time stops at the
+next flow boundary and answers 503 `evaluation_timeout`, nothing answered and
+nothing logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from engine.api import Engine
+from engine.decision import Decision
+from engine.errors import Problem, RequestInvalid
+from service.decision_log import DecisionLog, LogEntry, LogUnavailable, now, timed_write
+from service.errors import ProblemError, internal_error
+from service.lookup import today_utc
+from service.metrics import Metrics
+
+log = logging.getLogger("doorgifte.decisions")
+
+
+@dataclass
+class Answered:
+    """One flow of a request: its decision (status 200) or its problem."""
+
+    index: int
+    status: int
+    decision: Decision | None = None
+    error: dict[str, Any] | None = None
+
+    def as_result(self) -> dict[str, Any]:
+        """One entry of a batch answer: index, status, then the decision's fields or `error`."""
+        head: dict[str, Any] = {"index": self.index, "status": self.status}
+        if self.decision is not None:
+            return {**head, **self.decision.model_dump(mode="json")}
+        return {**head, "error": self.error}
+
+
+class Decider:
+    def __init__(self, engine: Engine, decision_log: DecisionLog, metrics: Metrics, timeout: float):
+        self.engine = engine
+        self.log = decision_log
+        self.metrics = metrics
+        self.timeout = timeout
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ one flow
+
+    def decide(self, payload: Any, request_id: str) -> tuple[Decision, str]:
+        """The decision for one flow and its JSON text, logged; or a ProblemError."""
+        deadline = time.monotonic() + self.timeout
+        try:
+            decision = self._evaluate(payload, today_utc(), deadline)
+        except RequestInvalid as exc:
+            raise ProblemError.from_invalid(exc) from None
+        self._check_deadline(deadline, 1, 1)
+        text = decision.model_dump_json()
+        self._log([self._entry(payload, decision, text, request_id)])
+        self.metrics.answered(decision)
+        return decision, text
+
+    # ------------------------------------------------------------ a batch
+
+    def decide_batch(self, flows: list[Any], request_id: str) -> list[Answered]:
+        """Every flow answered on its own; the good ones logged together, before answering."""
+        deadline = time.monotonic() + self.timeout
+        today = today_utc()
+        answers = []
+        for index, payload in enumerate(flows):
+            self._check_deadline(deadline, index, len(flows))
+            answers.append(self._answer(index, payload, today, deadline))
+        self._check_deadline(deadline, len(flows), len(flows))
+        decided = [(flows[a.index], a.decision) for a in answers if a.decision is not None]
+        entries = [self._entry(p, d, d.model_dump_json(), request_id) for p, d in decided]
+        self._log(entries)
+        for _, decision in decided:
+            self.metrics.answered(decision)
+        return answers
+
+    def _answer(self, index: int, payload: Any, today: dt.date, deadline: float) -> Answered:
+        try:
+            return Answered(index, 200, decision=self._evaluate(payload, today, deadline))
+        except RequestInvalid as exc:
+            problem = ProblemError.from_invalid(exc)
+        except ProblemError as exc:
+            if exc.code == "evaluation_timeout":
+                raise
+            problem = exc
+        return Answered(index, problem.status, error=problem.body())
+
+    # ------------------------------------------------------------ the log
+
+    def read(self, decision_id: str) -> LogEntry | None:
+        try:
+            return self.log.get(decision_id)
+        except LogUnavailable as exc:
+            raise self._unavailable(exc, "read", 0) from None
+
+    # ------------------------------------------------------------ helpers
+
+    def _evaluate(self, payload: Any, today: dt.date, deadline: float) -> Decision:
+        """Evaluate behind the lock, waiting for it no longer than the time left."""
+        if not self._lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+            raise self._timeout("the engine stayed busy")
+        try:
+            return self.engine.evaluate(payload, today=today)
+        except RequestInvalid:
+            raise
+        except Exception as exc:  # EngineError or a bug: fail closed with a 500, never an allow
+            raise internal_error(exc, "the engine could not decide a flow") from None
+        finally:
+            self._lock.release()
+
+    def _check_deadline(self, deadline: float, done: int, total: int) -> None:
+        if time.monotonic() > deadline:
+            raise self._timeout(f"{done} of {total} flows were evaluated")
+
+    def _timeout(self, what: str) -> ProblemError:
+        detail = (
+            f"the evaluation took longer than the limit of {self.timeout:g} s ({what}); nothing was decided"
+        )
+        hint = "retry later, or send fewer flows per request"
+        return ProblemError(
+            "evaluation_timeout", detail, [Problem("(body)", detail, hint)], {"Retry-After": "1"}
+        )
+
+    def _entry(self, payload: Any, decision: Decision, text: str, request_id: str) -> LogEntry:
+        return LogEntry(
+            decision_id=decision.decision_id,
+            decided_at=now(),
+            request_id=request_id,
+            policy_id=decision.policy.id,
+            policy_version=decision.policy.version,
+            reference_version=decision.reference_data.version,
+            decision=decision.decision,
+            request=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            response=text,
+        )
+
+    def _log(self, entries: list[LogEntry]) -> None:
+        histogram = self.metrics.log_writes.labels(self.log.backend)
+        try:
+            timed_write(self.log, entries, histogram.observe)
+        except LogUnavailable as exc:
+            self.metrics.log_failures.labels(self.log.backend).inc()
+            raise self._unavailable(exc, "write", len(entries)) from None
+
+    def _unavailable(self, exc: LogUnavailable, action: str, count: int) -> ProblemError:
+        """The 503 problem; the cause (paths, server names) goes to the log, not to the caller."""
+        log.error(
+            "decision log unavailable",
+            extra={"fields": {"action": action, "error": str(exc), "decisions": count}},
+        )
+        if action == "write":
+            detail = "the decision could not be written to the decision log, so it is not answered"
+        else:
+            detail = "the decision log cannot be read right now"
+        hint = "retry later; the operator sees the cause in GET /readyz and the service log"
+        return ProblemError(
+            "decision_log_unavailable", detail, [Problem("(service)", detail, hint)], {"Retry-After": "5"}
+        )

@@ -1,0 +1,350 @@
+"""The decision log of SPEC section 9: every answered decision, durable before the answer.
+
+One row per decision: its id, the time, the request id it came with, the policy
+and reference-data versions, the decision, and the request and response as JSON
+text (the exact response that was answered, so `GET /v1/decisions/{id}` returns
+it unchanged after a restart).
+
+Two back ends with the same table:
+- SQLite (the default, `var/decisions.sqlite3`): WAL mode with `synchronous=FULL`,
+  so a committed row survives a crash or `kill -9` right after the answer. One
+  connection per thread (sqlite3 connections must stay on their thread); the file
+  and its directory are created when missing.
+- PostgreSQL (`DOORGIFTE_DB=postgresql://...`, psycopg 3 from the `postgres`
+  extra), for several instances sharing one log; commits are durable with the
+  server's default `synchronous_commit=on`.
+
+Any failure to write becomes `LogUnavailable`; the service answers it with a 503
+and never sends a decision it could not log. A batch is written in one
+transaction: all of its decisions or none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from service.config import is_postgres_url
+
+COLUMNS = (
+    "decision_id",
+    "decided_at",
+    "request_id",
+    "policy_id",
+    "policy_version",
+    "reference_version",
+    "decision",
+    "request",
+    "response",
+)
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, UTC: text order is time order
+
+
+class LogUnavailable(Exception):
+    """The decision log cannot be written or read right now."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    decision_id: str
+    decided_at: str
+    request_id: str
+    policy_id: str
+    policy_version: str
+    reference_version: str
+    decision: str
+    request: str  # JSON text of the flow request as received
+    response: str  # JSON text of the decision as answered
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as one `doorgifte log export` line."""
+        out: dict[str, Any] = asdict(self)
+        out["request"] = json.loads(self.request)
+        out["response"] = json.loads(self.response)
+        return out
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime(TIME_FORMAT)
+
+
+def normalise_time(text: str) -> str:
+    """An ISO 8601 date or time (naive means UTC) in the log's own format, for `--since`."""
+    value = dt.datetime.fromisoformat(text.strip())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime(TIME_FORMAT)
+
+
+def _schema(serial: str) -> list[str]:
+    columns = ", ".join(f"{name} TEXT NOT NULL" for name in COLUMNS)
+    return [
+        f"CREATE TABLE IF NOT EXISTS decisions (seq {serial}, {columns}, UNIQUE (decision_id))",
+        "CREATE INDEX IF NOT EXISTS decisions_decided_at ON decisions (decided_at)",
+    ]
+
+
+class DecisionLog:
+    """Shared by both back ends: one connection per thread, SQL with `{p}` placeholders."""
+
+    backend = ""
+    placeholder = "?"
+
+    def __init__(self, where: str):
+        self.where = where
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._all_lock = threading.Lock()
+        marks = ", ".join([self.placeholder] * len(COLUMNS))
+        self._insert = f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({marks})"
+        self._select = f"SELECT {', '.join(COLUMNS)} FROM decisions"
+
+    # ------------------------------------------------------------ back-end specifics
+
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def _transaction(self, conn: Any) -> contextlib.AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ connections
+
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def _drop(self) -> None:
+        """Forget this thread's connection after an error; the next call opens a new one."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with self._all_lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    @contextlib.contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        failures: tuple[type[BaseException], ...] = (*self._errors(), OSError)
+        try:
+            yield
+        except LogUnavailable:
+            self._drop()
+            raise
+        except failures as exc:
+            self._drop()
+            raise LogUnavailable(f"cannot {action} the decision log ({self.backend}): {exc}") from exc
+
+    def close(self) -> None:
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._local = threading.local()
+
+    # ------------------------------------------------------------ operations
+
+    def write(self, entries: Sequence[LogEntry]) -> None:
+        """Write every entry in one transaction, durably, or raise LogUnavailable."""
+        if not entries:
+            return
+        rows = [tuple(getattr(e, c) for c in COLUMNS) for e in entries]
+        with self._guard("write"):
+            conn = self._conn()
+            with self._transaction(conn) as cur:
+                cur.executemany(self._insert, rows)
+
+    def get(self, decision_id: str) -> LogEntry | None:
+        with self._guard("read"):
+            cur = self._conn().cursor()
+            try:
+                cur.execute(f"{self._select} WHERE decision_id = {self.placeholder}", (decision_id,))
+                row = cur.fetchone()
+            finally:
+                cur.close()
+        return LogEntry(*row) if row else None
+
+    def entries(self, since: str | None = None) -> Iterator[LogEntry]:
+        """Every entry in the order it was written, optionally from a time on."""
+        where, args = (f" WHERE decided_at >= {self.placeholder}", (since,)) if since else ("", ())
+        with self._guard("read"):
+            yield from self._iterate(f"{self._select}{where} ORDER BY seq", args)
+
+    def _iterate(self, sql: str, args: tuple[Any, ...]) -> Iterator[LogEntry]:
+        cur = self._conn().cursor()
+        try:
+            cur.execute(sql, args)
+            for row in cur:
+                yield LogEntry(*row)
+        finally:
+            cur.close()
+
+    def check(self) -> None:
+        """Raise LogUnavailable unless the log can take a write transaction now."""
+        with self._guard("use"), self._transaction(self._conn()) as cur:
+            cur.execute("SELECT count(*) FROM decisions WHERE decision_id = ''")
+
+
+class SqliteLog(DecisionLog):
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, busy_timeout: float = 5.0):
+        if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+            raise ValueError(f"the decision log needs a file path, not {str(path)!r}")
+        super().__init__(str(path))
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        return (sqlite3.Error,)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise LogUnavailable(f"cannot open the decision log {self.path}: {exc}") from exc
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise LogUnavailable(f"the decision log {self.path} cannot use WAL mode (got {mode!r})")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=0")  # _begin waits for the write lock itself
+            with self._transaction(conn) as cur:
+                for statement in _schema("INTEGER PRIMARY KEY"):
+                    cur.execute(statement)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
+        """BEGIN IMMEDIATE takes the write lock up front: the transaction commits whole or not at all."""
+        cur = conn.cursor()
+        try:
+            self._begin(cur)
+            try:
+                yield cur
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.rollback()
+                raise
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+
+    def _begin(self, cur: sqlite3.Cursor) -> None:
+        """BEGIN IMMEDIATE, retried after short pauses while another worker holds the write lock.
+
+        SQLite's own busy handler sleeps a millisecond or more per retry, while one request's
+        write holds the lock for a fraction of that; with several workers its sleeps, not the
+        disk, would set the pace. Waits at most `busy_timeout` seconds, then fails.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.00005
+        while True:
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # extended codes included
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+
+
+class PostgresLog(DecisionLog):
+    backend = "postgresql"
+    placeholder = "%s"
+    SCHEMA_LOCK = 0x646F6F72  # "door": serialises concurrent schema creation by several workers
+
+    def __init__(self, url: str, connect_timeout: int = 5):
+        try:
+            import psycopg
+        except ImportError as exc:  # the optional extra is not installed
+            raise ValueError(
+                "a postgresql:// decision log needs psycopg: pip install 'doorgifte[postgres]'"
+            ) from exc
+        self._psycopg = psycopg
+        super().__init__(_redact(url))
+        self.url = url
+        self.connect_timeout = connect_timeout
+
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        return (self._psycopg.Error,)
+
+    def _connect(self) -> Any:
+        try:
+            conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
+        except self._psycopg.Error as exc:
+            raise LogUnavailable(f"cannot connect to the decision log {self.where}: {exc}") from exc
+        try:
+            with self._transaction(conn) as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.SCHEMA_LOCK,))
+                for statement in _schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"):
+                    cur.execute(statement)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self, conn: Any) -> Iterator[Any]:
+        with conn.transaction(), conn.cursor() as cur:
+            yield cur
+
+    def _iterate(self, sql: str, args: tuple[Any, ...]) -> Iterator[LogEntry]:
+        """A server-side cursor, so an export of a large log does not load it all at once."""
+        conn = self._conn()
+        with conn.transaction(), conn.cursor(name="doorgifte_export") as cur:
+            cur.execute(sql, args)
+            for row in cur:
+                yield LogEntry(*row)
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def open_log(db: str) -> DecisionLog:
+    """The log for `DOORGIFTE_DB`: a postgresql:// URL or a SQLite file path. Connects lazily."""
+    if is_postgres_url(db):
+        return PostgresLog(db)
+    return SqliteLog(db)
+
+
+def timed_write(log: DecisionLog, entries: Sequence[LogEntry], observe: Callable[[float], None]) -> None:
+    """Write and report the duration (also of a failed write, which is the slow case)."""
+    start = time.perf_counter()
+    try:
+        log.write(entries)
+    finally:
+        observe(time.perf_counter() - start)

@@ -1,0 +1,92 @@
+"""Resolve the names callers use (dates, policies, countries, providers, regions).
+
+Shared by the HTTP endpoints and the command line, so both accept the same
+spellings and refuse the same mistakes with the same did-you-mean hint. Each
+failure is an `Unknown` carrying the contract problem (`loc`, `msg`, `hint`);
+the caller decides whether that is a 404, a 422 or exit status 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from engine import catalogue
+from engine.api import GDPR_APPLIES_FROM, Engine
+from engine.errors import Problem, did_you_mean
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DEFAULT_POLICY = "gdpr"
+
+
+def today_utc() -> dt.date:
+    """`as_of` when the caller gives none: today in UTC, decided here, not in the engine."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+class Unknown(LookupError):
+    """A name that does not resolve, with the problem to report."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.msg)
+        self.problem = problem
+
+
+def as_of(raw: str, loc: str = "as_of") -> dt.date:
+    """A date `YYYY-MM-DD` from 2018-05-25, when the GDPR began to apply."""
+    try:
+        value = dt.date.fromisoformat(raw) if DATE.match(raw) else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise Unknown(Problem(loc, f"{loc} {raw!r} is not a date", "use a date as YYYY-MM-DD"))
+    if value < GDPR_APPLIES_FROM:
+        msg = f"{loc} {raw} is before 2018-05-25, when the GDPR began to apply"
+        raise Unknown(Problem(loc, msg, "use a date from 2018-05-25"))
+    return value
+
+
+def policy(engine: Engine, raw: str, loc: str = "policy") -> str:
+    profiles = list(engine.policies.profiles)
+    if raw not in profiles:
+        hint = did_you_mean(raw, profiles) or "known policies: " + ", ".join(sorted(profiles))
+        raise Unknown(Problem(loc, f"unknown policy {raw!r}", hint))
+    return raw
+
+
+def country(engine: Engine, ref: str, loc: str = "country") -> str:
+    """The alpha-2 code of a country reference, as a flow request would resolve it."""
+    code = engine.resolver.country(ref)
+    if code is None:
+        raise Unknown(engine.resolver.country_problem(loc, ref))
+    return code
+
+
+def provider(engine: Engine, raw: str) -> str:
+    name = raw.strip().lower()
+    known = sorted(engine.reference.providers)
+    if name not in known:
+        hint = did_you_mean(name, known) or "known providers: " + ", ".join(known)
+        raise Unknown(Problem("provider", f"unknown cloud provider {raw!r}", hint))
+    return name
+
+
+def region(engine: Engine, provider_raw: str, region_id: str, on: dt.date, policy_id: str) -> dict[str, Any]:
+    """One region's place and verdict (`engine.catalogue.region`), or Unknown with close ids."""
+    name = provider(engine, provider_raw)
+    try:
+        return catalogue.region(engine, name, region_id, on, policy_id)
+    except KeyError:
+        known = engine.reference.region_ids(name)
+        hint = (
+            did_you_mean(region_id, known) or f"{len(known)} known {name} regions: see GET /v1/regions/{name}"
+        )
+        raise Unknown(Problem("region", f"unknown {name} region {region_id!r}", hint)) from None
+
+
+def regions(
+    engine: Engine, provider_raw: str, on: dt.date, policy_id: str
+) -> tuple[str, list[dict[str, Any]]]:
+    name = provider(engine, provider_raw)
+    return name, catalogue.regions(engine, name, on, policy_id)

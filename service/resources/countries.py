@@ -1,0 +1,43 @@
+"""`/v1/countries`: where each country stands on a date (zone, EEA, adequacy)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from engine import catalogue
+from service import lookup, params
+from service.openapi import describe
+from service.schemas import CountryList, CountryOut
+from service.state import current
+
+blueprint = Blueprint("countries", __name__)
+
+
+@blueprint.get("/v1/countries")
+@describe("Every country on a date", {200: CountryList}, query=("as_of",), errors=("invalid_request",))
+def countries() -> Response:
+    """Every ISO 3166-1 country with its zone (eea, adequate, adequate_partial, third_country),
+    EEA membership and the adequacy decision in force on `as_of`."""
+    engine = current().engine
+    params.check_args(("as_of",))
+    on = params.as_of()
+    rows = [{**row, "as_of": on.isoformat()} for row in catalogue.countries(engine, on)]
+    version = {"version": engine.reference.version}
+    return jsonify({"as_of": on.isoformat(), "reference_data": version, "countries": rows})
+
+
+@blueprint.get("/v1/countries/<ref>")
+@describe(
+    "One country on a date", {200: CountryOut}, query=("as_of",), errors=("invalid_request", "not_found")
+)
+def country(ref: str) -> Response:
+    """One country, named as in a flow request: alpha-2 or alpha-3 code or English name,
+    case-insensitive (EL and UK accepted). Unknown countries are 404 with a did-you-mean hint."""
+    engine = current().engine
+    params.check_args(("as_of",))
+    on = params.as_of()
+    try:
+        code = lookup.country(engine, ref, "ref")
+    except lookup.Unknown as exc:
+        raise params.not_found(exc) from None
+    return jsonify({**catalogue.country(engine, code, on), "as_of": on.isoformat()})

@@ -1,0 +1,118 @@
+"""`/v1/decisions`: decide one flow or a batch, and read a logged decision back."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from engine.decision import Decision
+from engine.errors import Problem
+from engine.flow import FlowRequest
+from service import body, params
+from service.errors import ProblemError
+from service.openapi import describe
+from service.schemas import BatchRequest, BatchResponse, LoggedDecision
+from service.state import current
+
+blueprint = Blueprint("decisions", __name__)
+
+POST_ERRORS = (
+    "malformed_json",
+    "body_too_large",
+    "unsupported_media_type",
+    "invalid_request",
+    "decision_log_unavailable",
+    "evaluation_timeout",
+)
+
+
+@blueprint.post("/v1/decisions")
+@describe("Decide one flow", {200: Decision}, body=FlowRequest, errors=(*POST_ERRORS, "chain_too_large"))
+def decide() -> Response:
+    """Decide whether the flow may proceed: allow, conditions or deny, with every finding and
+    its legal basis. The decision is written to the decision log before it is answered; if it
+    cannot be written, the answer is 503 and no decision is given."""
+    service = current()
+    params.check_args(())
+    payload = body.read_json(request, service.config.max_body)
+    decision, text = service.decider.decide(payload, g.request_id)
+    g.decision_ids = [decision.decision_id]
+    response = Response(text, mimetype="application/json")
+    response.headers["Content-Location"] = f"/v1/decisions/{decision.decision_id}"
+    return response
+
+
+@blueprint.post("/v1/decisions/batch")
+@describe("Decide many flows", {200: BatchResponse}, body=BatchRequest, errors=POST_ERRORS)
+def decide_batch() -> Response:
+    """Decide up to DOORGIFTE_MAX_BATCH flows (default 1,000), each on its own: a flow that
+    breaks the contract gets its own problem and does not fail the others. Every decided flow
+    is logged, all in one transaction, before the answer; `summary` counts the outcomes."""
+    service = current()
+    params.check_args(())
+    flows = _flows(body.read_json(request, service.config.max_body), service.config.max_batch)
+    answers = service.decider.decide_batch(flows, g.request_id)
+    g.decision_ids = [a.decision.decision_id for a in answers if a.decision is not None]
+    counts = Counter(a.decision.decision if a.decision is not None else "error" for a in answers)
+    summary = {key: counts.get(key, 0) for key in ("allow", "conditions", "deny", "error")}
+    return jsonify({"results": [a.as_result() for a in answers], "summary": summary})
+
+
+@blueprint.get("/v1/decisions/<decision_id>")
+@describe("A logged decision", {200: LoggedDecision}, errors=("decision_log_unavailable",))
+def logged(decision_id: str) -> Response:
+    """The decision as it was answered, read from the decision log (it survives restarts),
+    with the request that asked for it and when. Unknown or malformed ids are 404."""
+    service = current()
+    params.check_args(())
+    canonical = _canonical_uuid(decision_id)
+    entry = service.decider.read(canonical) if canonical else None
+    if entry is None:
+        problem = Problem(
+            "decision_id", f"no logged decision {decision_id!r}", "use the decision_id of an answer"
+        )
+        raise ProblemError("not_found", problem.msg, [problem])
+    answer: dict[str, Any] = json.loads(entry.response)
+    answer["logged"] = {
+        "decided_at": entry.decided_at,
+        "request_id": entry.request_id,
+        "request": json.loads(entry.request),
+    }
+    return jsonify(answer)
+
+
+def _flows(payload: Any, limit: int) -> list[Any]:
+    if not isinstance(payload, dict):
+        raise _invalid("(body)", "the request body is a JSON object", 'send {"flows": [...]}')
+    unknown = sorted(set(payload) - {"flows"})
+    if unknown:
+        raise _invalid(unknown[0], f"unknown field {unknown[0]!r}", "a batch has only the field flows")
+    flows = payload.get("flows")
+    if not isinstance(flows, list):
+        raise _invalid(
+            "flows", "flows is required and is a JSON array of flow requests", 'send {"flows": [...]}'
+        )
+    if len(flows) > limit:
+        raise _invalid(
+            "flows",
+            f"{len(flows)} flows exceed the limit of {limit} flows per batch",
+            f"send at most {limit} flows per request",
+        )
+    return flows
+
+
+def _invalid(loc: str, msg: str, hint: str) -> ProblemError:
+    return ProblemError("invalid_request", msg, [Problem(loc, msg, hint)])
+
+
+def _canonical_uuid(text: str) -> str | None:
+    """The id in the log's spelling, or None for anything but a hyphenated UUID."""
+    try:
+        value = str(uuid.UUID(text))
+    except ValueError:
+        return None
+    return value if value == text.lower() else None

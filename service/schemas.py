@@ -1,0 +1,204 @@
+"""Pydantic models of what the service answers besides a decision.
+
+They exist for the OpenAPI document (`GET /openapi.json` is generated from them
+and from the engine's `FlowRequest` and `Decision`), and the service tests check
+every answer against them, so the document cannot drift from what is served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from engine.decision import DataVersion, Decision, DecisionValue, Finding
+from engine.flow import FlowRequest
+from service.config import DEFAULT_MAX_BATCH
+
+Zone = Literal["eea", "adequate", "adequate_partial", "third_country"]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ----------------------------------------------------------------- problems
+
+
+class ProblemItem(Out):
+    loc: str = Field(description="the field as the request spells it, e.g. recipient.locations[0]")
+    msg: str
+    hint: str | None = None
+
+
+class ProblemDetails(Out):
+    """RFC 9457 problem details, the body of every error answer."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="stable error code, e.g. invalid_request")
+    errors: list[ProblemItem]
+    error_id: str | None = Field(
+        None, description="500 only: quote it to the operator; the log has the cause"
+    )
+    instance: str | None = None
+
+
+# ----------------------------------------------------------------- decisions
+
+
+class BatchRequest(Out):
+    flows: list[FlowRequest] = Field(
+        max_length=DEFAULT_MAX_BATCH, description="DOORGIFTE_MAX_BATCH flows at most"
+    )
+
+
+class BatchDecision(Decision):
+    """A flow that was decided: every field of its decision, after its index and status."""
+
+    index: int
+    status: Literal[200]
+
+
+class BatchError(Out):
+    """A flow that could not be decided, with the problem it alone would have got."""
+
+    index: int
+    status: int
+    error: ProblemDetails
+
+
+class BatchSummary(Out):
+    allow: int
+    conditions: int
+    deny: int
+    error: int
+
+
+class BatchResponse(Out):
+    results: list[BatchDecision | BatchError]
+    summary: BatchSummary
+
+
+class LogRecord(Out):
+    decided_at: str = Field(description="UTC time the decision was logged, YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    request_id: str = Field(description="the X-Request-Id of the HTTP request that asked for it")
+    request: dict[str, Any] = Field(description="the flow request as received")
+
+
+class LoggedDecision(Decision):
+    """A decision as answered, read back from the decision log, with when and what was asked."""
+
+    logged: LogRecord
+
+
+# ----------------------------------------------------------------- reference data
+
+
+class AdequacyOut(Out):
+    id: str
+    act: str
+    adopted: dt.date
+    applies_from: dt.date
+    expires: dt.date | None
+    invalidated: dt.date | None
+    scope: dict[str, Any]
+    exclusions: str | None
+    source: str
+
+
+class CountryOut(Out):
+    country: str = Field(description="ISO 3166-1 alpha-2")
+    name: str
+    zone: Zone
+    eea: bool
+    transfer: bool = Field(description="whether sending data there is a transfer under Chapter V")
+    bridge: str | None = Field(description="the act of a transition bridge in force, if any")
+    adequacy: AdequacyOut | None
+    as_of: dt.date
+
+
+class CountryList(Out):
+    as_of: dt.date
+    reference_data: DataVersion
+    countries: list[CountryOut]
+
+
+class RegionOut(Out):
+    provider: str
+    region: str
+    name: str
+    city: str | None
+    country: str
+    partition: str
+    zone: Zone
+    eea: bool
+    retired: dt.date | None
+    policy: str
+    processor_may_hold_personal_data: Literal["yes", "with_conditions", "no"]
+    decision: DecisionValue
+    reasons: list[Finding] = Field(description="the findings for the region's location (notes left out)")
+    conditions: list[str]
+    denials: list[str]
+    as_of: dt.date
+
+
+class RegionList(Out):
+    provider: str
+    as_of: dt.date
+    policy: str
+    reference_data: DataVersion
+    regions: list[RegionOut]
+
+
+class ProviderList(Out):
+    providers: list[str]
+
+
+# ----------------------------------------------------------------- policies and vocabulary
+
+
+class RuleOut(Out):
+    id: str
+    title: str
+    scope: Literal["hop", "location"]
+    basis: list[str]
+    effect: Literal["allow", "condition", "deny", "note"] | None
+    code: str | None
+    assume: list[str]
+    note: str | None
+
+
+class PolicyOut(Out):
+    id: str
+    version: str
+    title: str
+    description: str | None
+    extends: str | None
+    settings: dict[str, Any]
+    rules: list[RuleOut]
+
+
+class PolicyList(Out):
+    policies: list[PolicyOut]
+
+
+class Vocabulary(RootModel[dict[str, list[str]]]):
+    """Every id list of SPEC section 5 and the enumerations of section 2, by name."""
+
+
+# ----------------------------------------------------------------- operations
+
+
+class Health(Out):
+    status: Literal["ok"]
+
+
+class Ready(Out):
+    status: Literal["ready"]
+    policies: list[str]
+    reference_data: DataVersion
+    decision_log: str = Field(description="the log's back end: sqlite or postgresql")

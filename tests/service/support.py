@@ -1,0 +1,32 @@
+"""Helpers shared by the service tests (imported, not fixtures)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+FLOWS = json.loads((Path(__file__).parent / "data" / "flows.json").read_text(encoding="utf-8"))
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors"}
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The answer is an RFC 9457 problem of this status and code; returns its body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = json.loads(response.get_data(as_text=True))
+    assert set(body) >= PROBLEM_KEYS, body
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"].endswith("/" + code)
+    assert isinstance(body["errors"], list)
+    for item in body["errors"]:
+        assert {"loc", "msg"} <= set(item) <= {"loc", "msg", "hint"}
+    return body
+
+
+def logged_ids(db_path: Path) -> list[str]:
+    """Decision ids in the log file, read through a connection of our own."""
+    with sqlite3.connect(db_path) as conn:
+        return [row[0] for row in conn.execute("SELECT decision_id FROM decisions ORDER BY seq")]

@@ -1,0 +1,290 @@
+"""The `doorgifte` command: exit statuses and output of every subcommand.
+
+Most tests call `main(argv)` in-process with the session's engine (loading it
+again per command would only cost time); the installed entry point and the real
+engine loading are exercised through subprocesses at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine.golden
+from engine.errors import EngineError
+from service import cli
+from service.decision_log import SqliteLog
+
+DOORGIFTE = Path(sys.executable).parent / "doorgifte"
+REAL_LOAD_ENGINE = cli.load_engine
+
+
+@pytest.fixture(autouse=True)
+def session_engine(engine, monkeypatch):
+    monkeypatch.setattr(cli, "load_engine", lambda config: engine)
+    monkeypatch.delenv("DOORGIFTE_POLICY_PATH", raising=False)
+    monkeypatch.delenv("DOORGIFTE_DB", raising=False)
+
+
+def run(capsys: Any, *argv: str, stdin: str | None = None, monkeypatch: Any = None) -> tuple[int, str, str]:
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def flow_file(tmp_path, flows):
+    def write(name: str, flow: Any = None) -> str:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(flows[name] if flow is None else flow))
+        return str(path)
+
+    return write
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+@pytest.mark.parametrize(("name", "status"), [("allow", 0), ("conditions", 10), ("deny", 20), ("invalid", 2)])
+def test_evaluate_exit_status_follows_the_decision(capsys, flow_file, name, status):
+    code, out, err = run(capsys, "evaluate", flow_file(name))
+    assert code == status
+    if status == 2:
+        assert out == "" and "recipient.country: unknown country 'Atlantis'" in err
+    else:
+        assert json.loads(out)["decision"] == name
+
+
+def test_evaluate_reads_stdin(capsys, flows, monkeypatch):
+    code, out, _ = run(capsys, "evaluate", "-", stdin=json.dumps(flows["deny"]), monkeypatch=monkeypatch)
+    assert code == 20 and json.loads(out)["denials"][0]["code"] == "transfer.no_effective_measures"
+    code, out, _ = run(capsys, "evaluate", stdin=json.dumps(flows["allow"]), monkeypatch=monkeypatch)
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "message"),
+    [
+        (["evaluate", "/no/such/file.json"], None, "cannot read"),
+        (["evaluate", "-"], "{not json", "malformed JSON"),
+        (["evaluate", "-"], "", "empty"),
+        (["evaluate", "-"], "[1]", "invalid request"),
+    ],
+)
+def test_evaluate_invalid_input_is_status_2(capsys, monkeypatch, argv, stdin, message):
+    code, out, err = run(capsys, *argv, stdin=stdin, monkeypatch=monkeypatch)
+    assert code == 2 and out == "" and message in err
+
+
+@pytest.mark.parametrize(
+    "argv", [["evaluate", "--as-of", "2017-01-01"], ["evaluate", "--format", "xml"], ["nope"]]
+)
+def test_usage_errors_are_status_2(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+
+
+def test_evaluate_internal_error_is_status_1(capsys, flow_file, engine, monkeypatch):
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise EngineError("no rule decided")
+
+    monkeypatch.setattr(engine.rules, "fire", broken)
+    code, out, err = run(capsys, "evaluate", flow_file("allow"))
+    assert code == 1 and out == "" and "internal error" in err
+
+
+def test_evaluate_options_override_the_request(capsys, flow_file):
+    code, out, _ = run(capsys, "evaluate", flow_file("allow"), "--as-of", "2020-01-01", "--lang", "nl")
+    body = json.loads(out)
+    assert code == 0 and body["as_of"] == "2020-01-01"
+    code, out, _ = run(capsys, "evaluate", flow_file("conditions"), "--policy", "eu-residency")
+    assert code == 20 and json.loads(out)["policy"]["id"] == "eu-residency"
+
+
+def test_evaluate_text_format_reads_as_hops_findings_and_assumptions(capsys, flow_file):
+    code, out, _ = run(capsys, "evaluate", flow_file("chain"), "--format", "text")
+    assert code == 10
+    lines = out.splitlines()
+    assert lines[0] == "decision: conditions"
+    assert "hop 1: Stadtwerke Beispiel GmbH -> Lakeside SaaS Inc" in lines
+    assert "hop 2: Stadtwerke Beispiel GmbH -> Lakeside SaaS Inc -> Monterrey Soporte SA" in lines
+    assert "  role: processor; decision: conditions" in lines
+    scc = next(line for line in lines if "condition transfer.sign_scc:" in line)
+    assert (
+        scc.startswith("    condition transfer.sign_scc: ")
+        and scc.endswith("]")
+        and "GDPR Art. 46(2)(c)" in scc
+    )
+    assert "assumptions:" in lines
+    assert any(line.startswith("  assume.dpf_certification (Lakeside SaaS Inc") for line in lines)
+
+
+# ---------------------------------------------------------------- check, test-policy, golden
+
+
+def test_check_summarises_a_valid_rule_base(capsys):
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert out.startswith("ok: 4 policy profiles") and "reference data" in out
+
+
+def test_check_lists_every_problem_with_file_and_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "load_engine", REAL_LOAD_ENGINE)
+    bad = tmp_path / "mine"
+    bad.mkdir()
+    (bad / "broken.yaml").write_text(
+        "id: broken\nversion: '1'\ntitle: Broken\nextends: gdpr\nrules:\n  - id: x\n"
+    )
+    monkeypatch.setenv("DOORGIFTE_POLICY_PATH", str(bad))
+    code, out, err = run(capsys, "check")
+    assert code == 1
+    assert f"{bad / 'broken.yaml'}:6: " in out
+    assert "problem(s)" in err
+
+
+def test_test_policy_runs_the_shipped_cases(capsys):
+    code, out, _ = run(capsys, "test-policy")
+    assert out.rstrip().splitlines()[-1].endswith(" 0 failed")
+    assert code == 0
+
+
+def test_test_policy_reports_failures_with_expected_and_actual(capsys, tmp_path):
+    cases = tmp_path / "eu-residency.cases.yaml"
+    cases.write_text(
+        "cases:\n"
+        "  - id: wrongly-expected\n"
+        "    note: a case that expects allow where the policy denies\n"
+        "    flow: {as_of: 2026-11-22, exporter: {name: A, country: DE},"
+        " recipient: {name: B, role: processor, country: US, agreement: {dpa: {signed: true}}}}\n"
+        "    expect: {decision: allow}\n"
+    )
+    code, out, _ = run(capsys, "test-policy", str(tmp_path))
+    assert code == 1
+    assert f"FAIL {cases} wrongly-expected" in out
+    assert "decision: expected allow, got deny" in out
+    assert "uncovered rules in gdpr" in out
+
+
+def test_golden_write_then_check_then_a_difference(capsys, tmp_path, monkeypatch):
+    golden = tmp_path / "golden.json"
+    monkeypatch.setattr(engine.golden, "GOLDEN_PATH", golden)
+    assert run(capsys, "golden", "--check")[0] == 1  # nothing committed yet
+    assert run(capsys, "golden", "--write")[0] == 0
+    code, out, _ = run(capsys, "golden", "--check")
+    assert code == 0 and "unchanged" in out
+    golden.write_text(golden.read_text().replace('"allow"', '"deny"', 1).replace("allow", "deny", 1))
+    code, out, _ = run(capsys, "golden", "--check")
+    assert code == 1 and out.startswith("---") and "\n-" in out and "\n+" in out
+
+
+# ---------------------------------------------------------------- reference tables
+
+
+def test_countries_table(capsys):
+    code, out, _ = run(capsys, "countries", "--as-of", "2025-03-15")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "countries as of 2025-03-15"
+    assert lines[1].split() == ["country", "name", "zone", "eea", "transfer", "adequacy", "decision"]
+    nl = next(line for line in lines if line.startswith("NL "))
+    assert nl.split()[-4:] == ["eea", "yes", "no", "-"]
+    columns = lines[1].index("zone")
+    assert all(line[columns - 2 : columns] == "  " for line in lines[3:])  # aligned
+
+
+def test_region_table_for_one_region(capsys):
+    code, out, _ = run(capsys, "region", "gcp", "europe-west1", "--as-of", "2025-03-15")
+    rows = dict(line.split(None, 1) for line in out.splitlines()[2:])
+    assert code == 0
+    assert rows["country"] == "BE" and rows["zone"] == "eea" and rows["usable"] == "yes"
+
+
+def test_region_table_for_a_provider_lists_usability_and_reasons(capsys, engine):
+    code, out, _ = run(capsys, "region", "aws", "--as-of", "2025-03-15", "--policy", "eu-residency")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3 + len(engine.reference.region_ids("aws"))
+    us = next(line for line in lines if line.startswith("us-east-1 "))
+    assert us.split()[-2] == "no" and "policy.location_outside_eea" in us.split()[-1].split(",")
+    frankfurt = next(line for line in lines if line.startswith("eu-central-1 "))
+    assert frankfurt.split()[-2:] == ["yes", "-"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"), [(["region", "awz"], "aws"), (["region", "aws", "eu-west-9"], "eu-west")]
+)
+def test_region_unknown_is_status_2_with_a_hint(capsys, argv, hint):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and hint in err
+
+
+# ---------------------------------------------------------------- log export
+
+
+def test_log_export_writes_json_lines_since_a_time(capsys, tmp_path):
+    from tests.service.test_decision_log import entry
+
+    db = tmp_path / "log.sqlite3"
+    log = SqliteLog(db)
+    log.write([entry(1, "2026-01-01T10:00:00.000000Z"), entry(2, "2026-02-01T10:00:00.000000Z")])
+    log.close()
+    code, out, _ = run(capsys, "log", "export", "--db", str(db))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [line["request"] for line in lines] == [{"n": 1}, {"n": 2}]
+    assert set(lines[0]) == {
+        "decision_id",
+        "decided_at",
+        "request_id",
+        "policy_id",
+        "policy_version",
+        "reference_version",
+        "decision",
+        "request",
+        "response",
+    }
+    code, out, _ = run(capsys, "log", "export", "--db", str(db), "--since", "2026-01-15")
+    assert [json.loads(line)["request"] for line in out.splitlines()] == [{"n": 2}]
+
+
+def test_log_export_of_a_missing_log_fails_without_creating_it(capsys, tmp_path):
+    db = tmp_path / "none.sqlite3"
+    code, _, err = run(capsys, "log", "export", "--db", str(db))
+    assert code == 1 and "no decision log" in err and not db.exists()
+
+
+def test_log_export_reads_doorgifte_db(capsys, tmp_path, monkeypatch):
+    from tests.service.test_decision_log import entry
+
+    db = tmp_path / "env.sqlite3"
+    SqliteLog(db).write([entry(7)])
+    monkeypatch.setenv("DOORGIFTE_DB", str(db))
+    code, out, _ = run(capsys, "log", "export")
+    assert code == 0 and json.loads(out)["request"] == {"n": 7}
+
+
+def test_serve_refuses_an_unusable_db_setting(capsys, monkeypatch):
+    monkeypatch.setenv("DOORGIFTE_DB", ":memory:")
+    code, _, err = run(capsys, "serve", "--port", "1")
+    assert code == 2 and "needs a file path" in err
+
+
+def test_bad_configuration_is_status_2(capsys, monkeypatch):
+    monkeypatch.setenv("DOORGIFTE_MAX_BODY", "lots")
+    code, _, err = run(capsys, "check")
+    assert code == 2 and "DOORGIFTE_MAX_BODY" in err
+
+
+# ---------------------------------------------------------------- the installed command
+
+
+@pytest.mark.parametrize(("name", "status"), [("conditions", 10), ("invalid", 2)])
+def test_installed_command_exit_statuses(flow_file, name, status):
+    result = subprocess.run([str(DOORGIFTE), "evaluate", flow_file(name)], capture_output=True, timeout=60)
+    assert result.returncode == status, result.stderr.decode()

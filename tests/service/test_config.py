@@ -1,0 +1,58 @@
+"""Configuration from DOORGIFTE_* environment variables: defaults, parsing, refusals."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from service.config import Config, ConfigError
+
+
+def test_defaults():
+    config = Config.from_env({})
+    assert config.db == "var/decisions.sqlite3" and not config.uses_postgres
+    assert config.max_body == 1_048_576
+    assert config.max_batch == 1000
+    assert config.eval_timeout == 10.0
+    assert config.log_level == "INFO"
+    assert config.policy_path == ()
+
+
+def test_every_variable_is_read():
+    env = {
+        "DOORGIFTE_DB": "postgresql://user@127.0.0.1:5432/log",
+        "DOORGIFTE_MAX_BODY": "2048",
+        "DOORGIFTE_LOG_LEVEL": "debug",
+        "DOORGIFTE_POLICY_PATH": os.pathsep.join(["/etc/doorgifte/policies", "", "/srv/more"]),
+        "DOORGIFTE_MAX_BATCH": "10",
+        "DOORGIFTE_EVAL_TIMEOUT": "2.5",
+    }
+    config = Config.from_env(env)
+    assert config.uses_postgres
+    assert (config.max_body, config.max_batch, config.eval_timeout) == (2048, 10, 2.5)
+    assert config.log_level == "DEBUG"
+    assert config.policy_path == (Path("/etc/doorgifte/policies"), Path("/srv/more"))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DOORGIFTE_MAX_BODY", "1MiB"),
+        ("DOORGIFTE_MAX_BODY", "0"),
+        ("DOORGIFTE_MAX_BATCH", "-1"),
+        ("DOORGIFTE_EVAL_TIMEOUT", "soon"),
+        ("DOORGIFTE_EVAL_TIMEOUT", "0"),
+        ("DOORGIFTE_EVAL_TIMEOUT", "inf"),
+        ("DOORGIFTE_EVAL_TIMEOUT", "nan"),
+        ("DOORGIFTE_LOG_LEVEL", "chatty"),
+    ],
+)
+def test_unusable_values_are_refused_naming_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env({name: value})
+
+
+def test_blank_values_mean_the_default():
+    assert Config.from_env({"DOORGIFTE_DB": "  ", "DOORGIFTE_MAX_BODY": ""}) == Config()
