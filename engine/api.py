@@ -70,8 +70,7 @@ class Engine:
         data_dir: Path | None = None,
         limits: Limits | None = None,
     ) -> Engine:
-        dirs = [POLICIES_DIR, *(policy_dirs or [])]
-        return cls(load_policies(dirs), load_reference(data_dir or DATA_DIR), limits)
+        return cls(*load_checked(policy_dirs, data_dir), limits)
 
     # ------------------------------------------------------------ parsing
 
@@ -159,6 +158,13 @@ class Engine:
         return _Assembler(profile, self._catalogues[profile.id], flow.lang, self.reference.version).decision(
             hops, fired, as_of
         )
+
+
+def load_checked(
+    policy_dirs: list[Path] | None = None, data_dir: Path | None = None
+) -> tuple[PolicySet, Reference]:
+    """Load and validate the shipped and extra policies and the reference data (no rule engine)."""
+    return load_policies([POLICIES_DIR, *(policy_dirs or [])]), load_reference(data_dir or DATA_DIR)
 
 
 def _loc(node_id: str) -> str:

@@ -18,6 +18,10 @@ from engine.reference import AdequacyDecision, Region
 DEFAULT_HOME = "NL"
 
 
+class UnknownRegion(KeyError):
+    """A provider or region the catalogue does not list."""
+
+
 def adequacy_json(decision: AdequacyDecision | None) -> dict[str, Any] | None:
     if decision is None:
         return None
@@ -43,7 +47,7 @@ def country(engine: Engine, code: str, as_of: dt.date) -> dict[str, Any]:
     record = pycountry.countries.get(alpha_2=code)
     return {
         "country": code,
-        "name": getattr(record, "common_name", None) or record.name if record else code,
+        "name": (getattr(record, "common_name", None) or record.name) if record else code,
         "zone": zone.zone,
         "eea": ref.in_eea(code, as_of),
         "transfer": zone.transfer,
@@ -73,10 +77,14 @@ def standard_flow(engine: Engine, provider: str, region: str, as_of: dt.date, po
 
 
 def region(engine: Engine, provider: str, region_id: str, as_of: dt.date, policy: str) -> dict[str, Any]:
-    """Where a region is and whether a processor may hold personal data there under `policy`."""
+    """Where a region is and whether a processor may hold personal data there under `policy`.
+
+    Raises UnknownRegion for a region the catalogue lacks, ValueError for an unknown policy."""
+    if policy not in engine.policies.profiles:
+        raise ValueError(f"unknown policy {policy!r}")
     record: Region | None = engine.reference.region(provider, region_id)
     if record is None:
-        raise KeyError(region_id)
+        raise UnknownRegion(region_id)
     zone = engine.reference.zone(record.country, as_of)
     decision = engine.evaluate(standard_flow(engine, provider, region_id, as_of, policy), as_of)
     location = decision.hops[0].locations[0]
@@ -103,5 +111,5 @@ def region(engine: Engine, provider: str, region_id: str, as_of: dt.date, policy
 
 def regions(engine: Engine, provider: str, as_of: dt.date, policy: str) -> list[dict[str, Any]]:
     if provider not in engine.reference.providers:
-        raise KeyError(provider)
+        raise UnknownRegion(provider)
     return [region(engine, provider, rid, as_of, policy) for rid in engine.reference.region_ids(provider)]

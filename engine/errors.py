@@ -13,6 +13,7 @@ from typing import Any
 #: error code -> (HTTP status, title). The service and the CLI map errors through it.
 ERRORS: dict[str, tuple[int, str]] = {
     "malformed_json": (400, "Malformed JSON"),
+    "bad_request": (400, "Bad request"),
     "not_found": (404, "Not found"),
     "method_not_allowed": (405, "Method not allowed"),
     "body_too_large": (413, "Request body too large"),

@@ -3,8 +3,8 @@
 A case file sits beside the profile it tests (`nl-gov.cases.yaml` beside
 `nl-gov.yaml`, or inside a profile directory) and lists cases: a note, a flow (with
 its `as_of`), and the expected decision and codes. A case runs under the flow's
-`policy`, else under the profile the file belongs to. Coverage: every rule a profile
-defines must be produced (as a finding or an assumption) by at least one case.
+`policy`, else under the profile the file belongs to. Coverage: every rule a tested
+profile defines must be produced (as a finding or an assumption) by at least one case.
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ def run_case(engine: Engine, case: Case, policy: str) -> tuple[list[str], set[st
 def run_case_files(engine: Engine, paths: list[Path]) -> Report:
     report = Report()
     produced: set[str] = set()
+    tested: set[str] = set()
     for path in paths:
         try:
             cases: CaseFile = read(path).validate(CaseFile)
@@ -122,12 +123,15 @@ def run_case_files(engine: Engine, paths: list[Path]) -> Report:
         policy = default_policy(path)
         seen: set[str] = set()
         for case in cases.cases:
-            failures, rules = run_case(engine, case, case.flow.get("policy", policy))
+            case_policy = case.flow.get("policy", policy)
+            tested.add(str(case_policy))
+            failures, rules = run_case(engine, case, case_policy)
             if case.id in seen:
                 failures.append(f"duplicate case id {case.id!r} in {path}")
             seen.add(case.id)
             produced |= rules
             report.results.append(CaseResult(str(path), case.id, not failures, failures))
     for profile in engine.policies.profiles.values():
-        report.uncovered[profile.id] = sorted(rule for rule in profile.own_rules if rule not in produced)
+        if profile.id in tested:
+            report.uncovered[profile.id] = sorted(rule for rule in profile.own_rules if rule not in produced)
     return report

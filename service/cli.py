@@ -86,11 +86,9 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 def _validate_rule_base(config: Config) -> None:
     """Load every policy and data file without building a rule engine (the workers do)."""
-    from engine.loader import DATA_DIR, POLICIES_DIR, load_policies
-    from engine.reference import load_reference
+    from engine.api import load_checked
 
-    load_policies([POLICIES_DIR, *config.policy_path])
-    load_reference(DATA_DIR)
+    load_checked(list(config.policy_path))
 
 
 # ---------------------------------------------------------------- evaluate

@@ -27,7 +27,7 @@ log = logging.getLogger("doorgifte.errors")
 
 #: werkzeug's HTTP errors (routing, methods) mapped to our codes
 HTTP_CODES = {
-    400: "malformed_json",
+    400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
     413: "body_too_large",

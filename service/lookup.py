@@ -77,7 +77,7 @@ def region(engine: Engine, provider_raw: str, region_id: str, on: dt.date, polic
     name = provider(engine, provider_raw)
     try:
         return catalogue.region(engine, name, region_id, on, policy_id)
-    except KeyError:
+    except catalogue.UnknownRegion:
         known = engine.reference.region_ids(name)
         hint = (
             did_you_mean(region_id, known) or f"{len(known)} known {name} regions: see GET /v1/regions/{name}"

@@ -171,7 +171,13 @@ def test_test_policy_reports_failures_with_expected_and_actual(capsys, tmp_path)
     assert code == 1
     assert f"FAIL {cases} wrongly-expected" in out
     assert "decision: expected allow, got deny" in out
-    assert "uncovered rules in gdpr" in out
+    assert "uncovered rules in gdpr" not in out  # coverage only for the profiles the cases ran under
+    nl_gov = tmp_path / "nl-gov.cases.yaml"
+    nl_gov.write_text(
+        cases.read_text().replace("wrongly-expected", "other").replace("country: US", "country: BE")
+    )
+    code, out, _ = run(capsys, "test-policy", str(nl_gov))
+    assert code == 1 and "uncovered rules in nl-gov" in out and "nl_gov.disclosure.not_agreed" in out
 
 
 def test_golden_write_then_check_then_a_difference(capsys, tmp_path, monkeypatch):
