@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-postgres check bench lint typecheck clean
+.PHONY: install serve test test-postgres check bench golden lint typecheck clean
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ typecheck: install
 
 check: lint typecheck test
 	$(BIN)/doorgifte check
+
+# Regenerate the golden decision matrix; review its diff before committing.
+golden: install
+	$(BIN)/doorgifte golden --write
 
 # The peer engines (cedarpy, regopy) are bench-only extras; one that cannot be installed is
 # reported as missing in the results instead of stopping the benchmark.
