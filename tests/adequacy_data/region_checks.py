@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
+import pytest
 import yaml
 
 REGIONS_DIR = Path(__file__).resolve().parents[2] / "adequacy_data" / "regions"
@@ -218,3 +219,45 @@ def check_unconfirmed_only(data: dict[str, Any], region_id: str) -> None:
     assert all(r.get("id") != region_id for r in _rows(data, "regions")), (
         f"{region_id!r} is also in `regions`"
     )
+
+
+# ----------------------------------------------------------------- the tests of each provider file
+# A provider's test module sets PROVIDER, REGIONS, UNCONFIRMED, SPOTS and KEPT_UNCONFIRMED
+# and imports the fixture, the hook and the tests below, so pytest collects them there.
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module
+    if "check" in metafunc.fixturenames:
+        metafunc.parametrize("check", COMMON_CHECKS, ids=lambda c: c.__name__)
+    if "spot" in metafunc.fixturenames:
+        metafunc.parametrize("spot", list(module.SPOTS.items()), ids=list(module.SPOTS))
+    if "kept" in metafunc.fixturenames:
+        kept = module.KEPT_UNCONFIRMED
+        metafunc.parametrize("kept", kept or [None], ids=kept or ["nothing-unconfirmed"])
+
+
+@pytest.fixture(scope="module")
+def data(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return load(request.module.PROVIDER)
+
+
+def test_common(data: dict[str, Any], check: Any, request: pytest.FixtureRequest) -> None:
+    check(data, request.module.PROVIDER)
+
+
+def test_counts(data: dict[str, Any], request: pytest.FixtureRequest) -> None:
+    """Pinned: change only together with the file (and say why in its header)."""
+    check_counts(data, regions=request.module.REGIONS, unconfirmed=request.module.UNCONFIRMED)
+
+
+def test_spot_check(data: dict[str, Any], spot: tuple[str, dict[str, Any]]) -> None:
+    region_id, expected = spot
+    check_region(data, region_id, **expected)
+
+
+def test_kept_unconfirmed(data: dict[str, Any], kept: str | None) -> None:
+    if kept is None:
+        assert _rows(data, "unconfirmed") == []
+    else:
+        check_unconfirmed_only(data, kept)

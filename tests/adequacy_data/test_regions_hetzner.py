@@ -1,35 +1,20 @@
 """Data checks for adequacy_data/regions/hetzner.yaml (Hetzner Cloud)."""
 
-import pytest
-
-from . import region_checks as rc
+from .region_checks import (  # noqa: F401 - collected in this module
+    data,
+    pytest_generate_tests,
+    test_common,
+    test_counts,
+    test_kept_unconfirmed,
+    test_spot_check,
+)
 
 PROVIDER = "hetzner"
-REGIONS = 6  # pinned: change only together with the file (and say why in its header)
+REGIONS = 6  # pinned: change only together with the file
 UNCONFIRMED = 0
-
-
-@pytest.fixture(scope="module")
-def data():
-    return rc.load(PROVIDER)
-
-
-@pytest.mark.parametrize("check", rc.COMMON_CHECKS, ids=lambda c: c.__name__)
-def test_common(data, check):
-    check(data, PROVIDER)
-
-
-def test_counts(data):
-    rc.check_counts(data, regions=REGIONS, unconfirmed=UNCONFIRMED)
-
-
-@pytest.mark.parametrize(
-    ("region_id", "expected"),
-    [
-        pytest.param("fsn1", dict(city="Falkenstein", country="DE"), id="fsn1"),
-        pytest.param("hel1", dict(city="Helsinki", country="FI"), id="hel1"),
-        pytest.param("ash", dict(city="Ashburn", country="US"), id="ash"),
-    ],
-)
-def test_spot_check(data, region_id, expected):
-    rc.check_region(data, region_id, **expected)
+SPOTS = {
+    "fsn1": {"city": "Falkenstein", "country": "DE"},
+    "hel1": {"city": "Helsinki", "country": "FI"},
+    "ash": {"city": "Ashburn", "country": "US"},
+}
+KEPT_UNCONFIRMED = []
