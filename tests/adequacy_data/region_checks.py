@@ -17,6 +17,17 @@ import pycountry
 import pytest
 import yaml
 
+#: what a provider's test module imports: the fixture, the hook and the shared tests
+__all__ = [
+    "ANY",
+    "data",
+    "pytest_generate_tests",
+    "test_common",
+    "test_counts",
+    "test_kept_unconfirmed",
+    "test_spot_check",
+]
+
 REGIONS_DIR = Path(__file__).resolve().parents[2] / "adequacy_data" / "regions"
 
 PROVIDERS = {"aws", "azure", "gcp", "oci", "hetzner", "scaleway", "ionos", "ovhcloud"}

@@ -1,13 +1,6 @@
 """Data checks for adequacy_data/regions/azure.yaml (Microsoft Azure)."""
 
-from .region_checks import (  # noqa: F401 - collected in this module
-    data,
-    pytest_generate_tests,
-    test_common,
-    test_counts,
-    test_kept_unconfirmed,
-    test_spot_check,
-)
+from .region_checks import *  # noqa: F403 - the shared tests, collected in this module
 
 PROVIDER = "azure"
 REGIONS = 78  # pinned: change only together with the file
