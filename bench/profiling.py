@@ -1,0 +1,111 @@
+"""Where the time goes: cProfile of one benchmark flow in process, or of a real gunicorn worker.
+
+    python -m bench.profiling flow chain_3hop_6loc [N]   # N x engine.evaluate + model_dump
+    python -m bench.profiling http [N]                   # N x POST /v1/decisions, 1 worker
+
+The HTTP profile runs the service's own gunicorn application (service.server) with 1 sync
+worker and two extra gunicorn hooks: the worker starts a profiler once it has loaded the
+app and writes it out when it exits, so the profile covers gunicorn's request handling,
+Flask, the engine and the decision log exactly as deployed (times are wall clock, so the
+decision log's fsync shows too). Not part of `make bench`: cProfile
+slows Python code down unevenly, so it tells where time goes, not how much there is.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.flows import BENCHMARK_FLOWS, TODAY
+
+TOP = 30
+
+
+def show(stats: pstats.Stats, total_calls: int) -> None:
+    print(f"per call: {stats.total_tt / total_calls * 1e6:.0f} us under the profiler")  # type: ignore[attr-defined]
+    stats.sort_stats("cumulative").print_stats(TOP)
+    stats.sort_stats("tottime").print_stats(TOP)
+
+
+def profile_flow(name: str, count: int) -> None:
+    from engine.api import Engine
+
+    engine, payload = Engine.load(), BENCHMARK_FLOWS[name]()
+    for _ in range(500):
+        engine.evaluate(payload, today=TODAY).model_dump(mode="json")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        engine.evaluate(payload, today=TODAY).model_dump(mode="json")
+    profiler.disable()
+    show(pstats.Stats(profiler), count)
+
+
+def serve_profiled(port: int, stats_path: str) -> None:
+    """`doorgifte serve --workers 1`, with the worker profiled from its first request to exit."""
+    from service import jsonlog, server
+    from service.config import Config
+
+    holder: dict[str, Any] = {}
+
+    def post_worker_init(_worker: Any) -> None:
+        holder["profiler"] = cProfile.Profile()
+        holder["profiler"].enable()
+
+    def worker_exit(_server: Any, _worker: Any) -> None:
+        holder["profiler"].disable()
+        holder["profiler"].dump_stats(stats_path)
+
+    config = Config.from_env()
+    jsonlog.configure(config.log_level_number)
+    opts = server.options(config, "127.0.0.1", port, 1) | {
+        "post_worker_init": post_worker_init,
+        "worker_exit": worker_exit,
+    }
+    server.Server(config, opts).run()
+
+
+def profile_http(count: int) -> None:
+    import os
+    import signal
+    import subprocess
+
+    from bench.http import ENDPOINTS, Client, Server, free_port, wait_ready
+
+    method, path, body = ENDPOINTS["decision"]
+    with tempfile.TemporaryDirectory(prefix="doorgifte-profile-") as tmp:
+        port, stats_path, log = free_port(), f"{tmp}/worker.prof", Path(tmp) / "server.log"
+        env = {**os.environ, "DOORGIFTE_DB": f"{tmp}/decisions.sqlite3"}
+        command = [sys.executable, "-m", "bench.profiling", "_serve", str(port), stats_path]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        try:
+            wait_ready(Server(port, proc.pid, Path(tmp), log), proc)
+            client = Client(port)
+            for _ in range(count):
+                status, _ = client.call(method, path, body)
+                assert status == 200
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=40)
+        show(pstats.Stats(stats_path), count)
+
+
+def main(argv: list[str]) -> None:
+    match argv:
+        case ["flow", name, *rest]:
+            profile_flow(name, int(rest[0]) if rest else 2_000)
+        case ["http", *rest]:
+            profile_http(int(rest[0]) if rest else 2_000)
+        case ["_serve", port, stats_path]:
+            serve_profiled(int(port), stats_path)
+        case _:
+            sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
