@@ -149,3 +149,12 @@ def test_eight_threads_give_the_single_thread_answers(engine):
     assert not any(t.is_alive() for t in threads)
     assert errors == []
     assert mismatches == []
+
+
+def test_matched_rule_is_read_from_both_message_shapes():
+    from engine.durable_adapter import _matched
+
+    compact = '{"r.x":{"m":{"scope":"location","ref":"h0.l1","transfer":true,"sid":"s1"}}}'
+    spaced = '{"r.x": {"m": {"transfer": true, "scope": "hop", "ref": "h2", "sid": "s1"}}}'  # not the fast path
+    assert _matched(compact) == ("r.x", "h0.l1")
+    assert _matched(spaced) == ("r.x", "h2")
