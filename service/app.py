@@ -10,6 +10,7 @@ answers 503 and nothing is decided unlogged.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -24,6 +25,8 @@ from service.metrics import Metrics
 from service.state import KEY, Service
 
 request_log = logging.getLogger("doorgifte.request")
+#: `<converter:name>` in a route template; labels and logs show `<name>` only
+CONVERTER = re.compile(r"<[^:>]+:([^>]+)>")
 
 
 def create_app(
@@ -35,11 +38,15 @@ def create_app(
     (tests, one process serving several apps); by default they are created here.
     """
     config = config or Config.from_env()
-    engine = engine or Engine.load(policy_dirs=list(config.policy_path) or None)
+    engine = engine or Engine.load(policy_dirs=list(config.policy_path) or None, limits=config.limits)
     decision_log = decision_log or open_log(config.db)
     metrics = Metrics()
     app = Flask("service")
-    app.config["MAX_CONTENT_LENGTH"] = config.max_body
+    # werkzeug's own guard, one byte above the limit: body.read_json reads one byte past
+    # DOORGIFTE_MAX_BODY to tell a body at the limit from a longer one, and werkzeug refuses any
+    # read past MAX_CONTENT_LENGTH (on servers that terminate the input, such as gunicorn) even
+    # when the body ends exactly there, which would refuse a body of exactly the limit
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     decider = Decider(engine, decision_log, metrics, config.eval_timeout)
@@ -71,7 +78,8 @@ def _register_request_log(app: Flask, metrics: Metrics) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        endpoint = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+        rule = request.url_rule
+        endpoint = CONVERTER.sub(r"<\1>", rule.rule) if rule is not None else "(unmatched)"
         metrics.requests.labels(endpoint, request.method, str(response.status_code)).observe(elapsed)
         request_id = g.get("request_id") or str(uuid.uuid4())
         response.headers["X-Request-Id"] = request_id

@@ -11,6 +11,7 @@ the interpreter's stack.
 from __future__ import annotations
 
 import json
+import sys
 from typing import IO, Any
 
 from flask import Request
@@ -76,6 +77,11 @@ def parse(raw: bytes) -> Any:
             f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "check the JSON syntax"
         ) from None
     except ValueError as exc:
+        if "integer string conversion" in str(exc):  # Python's own limit, not worth quoting
+            digits = sys.get_int_max_str_digits()
+            raise _malformed(
+                f"a number in the body has more than {digits} digits", "use only JSON numbers"
+            ) from None
         raise _malformed(str(exc), "use only JSON numbers") from None
     except RecursionError:
         raise _malformed("the JSON is nested too deeply", "flatten the document") from None

@@ -59,7 +59,7 @@ def _err(*lines: str) -> None:
 def load_engine(config: Config) -> Engine:
     from engine.api import Engine
 
-    return Engine.load(policy_dirs=list(config.policy_path) or None)
+    return Engine.load(policy_dirs=list(config.policy_path) or None, limits=config.limits)
 
 
 def _problem_lines(problems: Sequence[Problem]) -> list[str]:
@@ -293,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="doorgifte",
         description="Policy decisions for personal-data flows under the GDPR (AVG).",
         epilog="Configuration: DOORGIFTE_DB, DOORGIFTE_MAX_BODY, DOORGIFTE_LOG_LEVEL, DOORGIFTE_POLICY_PATH, "
-        "DOORGIFTE_MAX_BATCH, DOORGIFTE_EVAL_TIMEOUT (see docs/service.md).",
+        "DOORGIFTE_MAX_BATCH, DOORGIFTE_EVAL_TIMEOUT, DOORGIFTE_MAX_DEPTH, DOORGIFTE_MAX_NODES "
+        "(see docs/service.md).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

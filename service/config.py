@@ -12,12 +12,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.api import Limits
 
 PREFIX = "DOORGIFTE_"
 DEFAULT_DB = "var/decisions.sqlite3"
 DEFAULT_MAX_BODY = 1_048_576
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_EVAL_TIMEOUT = 10.0
+#: the engine's chain limits (`engine.api.MAX_DEPTH`, `MAX_NODES`; a test checks they agree)
+DEFAULT_MAX_DEPTH = 10
+DEFAULT_MAX_NODES = 200
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: set by `doorgifte serve --workers N` (N > 1) before prometheus_client is imported
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -40,6 +47,10 @@ class Config:
     max_batch: int = DEFAULT_MAX_BATCH
     #: seconds one request may spend waiting for and running evaluations
     eval_timeout: float = DEFAULT_EVAL_TIMEOUT
+    #: deepest processing chain (the root recipient is depth 1); deeper is 422 chain_too_large
+    max_depth: int = DEFAULT_MAX_DEPTH
+    #: most recipients (the root and every sub-processor) in one flow; more is 422 chain_too_large
+    max_nodes: int = DEFAULT_MAX_NODES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -56,7 +67,16 @@ class Config:
             policy_path=_paths(env.get(PREFIX + "POLICY_PATH", "")),
             max_batch=_positive_int("MAX_BATCH", get("MAX_BATCH"), DEFAULT_MAX_BATCH),
             eval_timeout=_positive_float("EVAL_TIMEOUT", get("EVAL_TIMEOUT"), DEFAULT_EVAL_TIMEOUT),
+            max_depth=_positive_int("MAX_DEPTH", get("MAX_DEPTH"), DEFAULT_MAX_DEPTH),
+            max_nodes=_positive_int("MAX_NODES", get("MAX_NODES"), DEFAULT_MAX_NODES),
         )
+
+    @property
+    def limits(self) -> Limits:
+        """The engine's chain limits (imported here, so that reading the config stays light)."""
+        from engine.api import Limits
+
+        return Limits(max_depth=self.max_depth, max_nodes=self.max_nodes)
 
     @property
     def uses_postgres(self) -> bool:

@@ -9,7 +9,8 @@ The time limit (`DOORGIFTE_EVAL_TIMEOUT`) is enforced without ever interrupting
 the engine: the engine evaluates one flow at a time behind a lock, and the wait
 for that lock is bounded by the time left, then the clock is checked between
 flows and after the last one. One flow is bounded by the engine's own chain
-limits (depth 10, 200 nodes), so a request that runs out of time stops at the
+limits (`DOORGIFTE_MAX_DEPTH`, `DOORGIFTE_MAX_NODES`: depth 10, 200 nodes by
+default), so a request that runs out of time stops at the
 next flow boundary and answers 503 `evaluation_timeout`, nothing answered and
 nothing logged.
 """

@@ -15,7 +15,7 @@ import logging
 import uuid
 from typing import Any
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import ERRORS, Problem, RequestInvalid
@@ -86,15 +86,28 @@ def problem_body(
 
 def problem_response(problem: ProblemError) -> Response:
     body = problem.body()
-    response = Response(
-        json.dumps(body, ensure_ascii=False), status=body["status"], mimetype=PROBLEM_MEDIA_TYPE
-    )
+    response = Response(problem_json(body), status=body["status"], mimetype=PROBLEM_MEDIA_TYPE)
     for name, value in problem.headers.items():
         response.headers[name] = value
     g.error_code = problem.code
     if "error_id" in problem.extra:
         g.error_id = problem.extra["error_id"]
     return response
+
+
+def problem_json(body: dict[str, Any]) -> str:
+    """The problem as JSON text, readable (not ASCII-escaped) where it can be encoded as UTF-8.
+
+    A problem may echo a string of the request: JSON lets a request spell a lone surrogate
+    (`"\\ud800"`), which Python decodes but UTF-8 cannot encode; then the text is escaped to
+    ASCII instead, so the answer is still the problem and not an encoding error.
+    """
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body)
+    return text
 
 
 def internal_error(exc: BaseException, what: str) -> ProblemError:
@@ -153,7 +166,9 @@ def _http_problem(exc: HTTPException) -> Response:
         problem = Problem("(method)", detail, "use " + " or ".join(useful))
         return problem_response(ProblemError(code, detail, [problem], {"Allow": ", ".join(allowed)}))
     if status == 413:  # werkzeug's own guard (MAX_CONTENT_LENGTH) on a body without Content-Length
-        return problem_response(too_large(int(current_app.config["MAX_CONTENT_LENGTH"])))
+        from service.state import current
+
+        return problem_response(too_large(current().config.max_body))
     if status == 404:
         problem = Problem("(path)", "no such path", "see GET /openapi.json or /docs")
         return problem_response(ProblemError(code, "no such path", [problem]))

@@ -8,6 +8,8 @@ from collections import Counter
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
 from engine.decision import Decision
 from engine.errors import Problem
@@ -19,6 +21,20 @@ from service.schemas import BatchRequest, BatchResponse, LoggedDecision
 from service.state import current
 
 blueprint = Blueprint("decisions", __name__)
+
+
+class DecisionIdConverter(BaseConverter):
+    """Any path segment but `batch`: `GET /v1/decisions/batch` is a wrong method (405, `Allow: POST`),
+    as OpenAPI matches the concrete path first, not a lookup of a decision called "batch"."""
+
+    regex = r"(?!batch(?:/|$))[^/]+"
+
+
+@blueprint.record_once
+def _register_converter(state: BlueprintSetupState) -> None:
+    """Runs before the rules below are added, which compile with the converter."""
+    state.app.url_map.converters["decision_id"] = DecisionIdConverter
+
 
 POST_ERRORS = (
     "malformed_json",
@@ -62,7 +78,7 @@ def decide_batch() -> Response:
     return jsonify({"results": [a.as_result() for a in answers], "summary": summary})
 
 
-@blueprint.get("/v1/decisions/<decision_id>")
+@blueprint.get("/v1/decisions/<decision_id:decision_id>")
 @describe("A logged decision", {200: LoggedDecision}, errors=("decision_log_unavailable",))
 def logged(decision_id: str) -> Response:
     """The decision as it was answered, read from the decision log (it survives restarts),

@@ -13,10 +13,12 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
@@ -57,7 +59,9 @@ class Server:
     def stderr_path(self) -> Path:
         return self.logdir / "stderr"
 
-    def start(self) -> Server:
+    def start(self, ready: bool = True) -> Server:
+        """Start and wait until `GET /readyz` answers 200, or with `ready=False` only `GET /healthz`
+        (for a server whose decision log is unusable on purpose, so that it is never ready)."""
         self.port = free_port()
         env = {**os.environ, "DOORGIFTE_DB": self.db, **self.env}
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -75,23 +79,23 @@ class Server:
             self.proc = subprocess.Popen(
                 argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, start_new_session=True
             )
-        self._wait_ready()
+        self._wait_ready("/readyz" if ready else "/healthz")
         return self
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, path: str) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
         assert self.proc is not None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"doorgifte serve exited with {self.proc.returncode}:\n{self.tail()}")
             try:
-                if requests.get(self.url + "/readyz", timeout=2).status_code == 200:
+                if requests.get(self.url + path, timeout=2).status_code == 200:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise AssertionError(f"GET /readyz did not answer 200 within {READY_TIMEOUT} s:\n{self.tail()}")
+        raise AssertionError(f"GET {path} did not answer 200 within {READY_TIMEOUT} s:\n{self.tail()}")
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -121,6 +125,99 @@ class Server:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.logdir, ignore_errors=True)
+
+
+def log_export(db: str) -> list[dict[str, Any]]:
+    """`doorgifte log export --db DB`, the installed command, as parsed JSON lines."""
+    result = subprocess.run(
+        [str(DOORGIFTE), "log", "export", "--db", db], capture_output=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def logged_ids(db: str) -> list[str]:
+    """Decision ids in a SQLite log, in the order they were written, read by a connection of our own."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return [row[0] for row in conn.execute("SELECT decision_id FROM decisions ORDER BY seq")]
+
+
+# ---------------------------------------------------------------- file systems that fail
+
+
+class MountUnavailable(Exception):
+    """Why a file system cannot be mounted here (the tests skip with it)."""
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str = "1m", read_only: bool = False) -> Iterator[Path]:
+    """A small tmpfs mounted on `path` (created), unmounted afterwards: a disk that really fills
+    up at `size`, or one that is really read-only, for root too (which file modes do not stop).
+
+    Needs root and a kernel that lets us mount (not every container does): otherwise raises
+    MountUnavailable with the reason.
+    """
+    if os.geteuid() != 0:
+        raise MountUnavailable("mounting a tmpfs needs root")
+    if shutil.which("mount") is None:
+        raise MountUnavailable("no mount command")
+    path.mkdir(parents=True, exist_ok=True)
+    options = f"size={size},mode=0755" + (",ro" if read_only else "")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "doorgifte-test", str(path)], capture_output=True, timeout=30
+    )
+    if done.returncode != 0:
+        raise MountUnavailable(f"mount -t tmpfs failed: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield path
+    finally:
+        if subprocess.run(["umount", str(path)], capture_output=True, timeout=30).returncode != 0:
+            subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=30)  # still busy
+
+
+def remount(path: Path, read_only: bool) -> None:
+    """Switch a mounted tmpfs between read-only and read-write."""
+    mode = "ro" if read_only else "rw"
+    done = subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+
+
+@contextlib.contextmanager
+def read_only_directory(path: Path) -> Iterator[Callable[[], None]]:
+    """`path` as a directory in which nothing can be created, not even by root; yields a function
+    that makes it writable again. Ways tried in order: file modes (when not root), a read-only
+    tmpfs mount (remounted read-write), the immutable attribute (`chattr +i`). Raises
+    MountUnavailable listing why each failed when none works here."""
+    if os.geteuid() != 0:
+        path.mkdir(parents=True)
+        path.chmod(0o555)
+        try:
+            yield lambda: path.chmod(0o755)
+        finally:
+            path.chmod(0o755)
+        return
+    reasons = []
+    try:
+        with tmpfs(path, size="4m", read_only=True):
+            yield lambda: remount(path, read_only=False)
+        return
+    except MountUnavailable as exc:
+        reasons.append(str(exc))
+    path.mkdir(parents=True, exist_ok=True)
+    done = (
+        subprocess.run(["chattr", "+i", str(path)], capture_output=True, timeout=30)
+        if shutil.which("chattr")
+        else None
+    )
+    if done is None or done.returncode != 0:
+        reasons.append(
+            "chattr +i failed: " + (done.stderr.decode(errors="replace").strip() if done else "no chattr")
+        )
+        raise MountUnavailable("; ".join(reasons))
+    try:
+        yield lambda: subprocess.run(["chattr", "-i", str(path)], check=True, timeout=30)
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True, timeout=30)
 
 
 # ---------------------------------------------------------------- PostgreSQL

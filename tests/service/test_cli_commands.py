@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -294,3 +295,16 @@ def test_bad_configuration_is_status_2(capsys, monkeypatch):
 def test_installed_command_exit_statuses(flow_file, name, status):
     result = subprocess.run([str(DOORGIFTE), "evaluate", flow_file(name)], capture_output=True, timeout=60)
     assert result.returncode == status, result.stderr.decode()
+
+
+def test_installed_evaluate_applies_the_chain_limits_of_the_environment(flow_file):
+    """DOORGIFTE_MAX_DEPTH and DOORGIFTE_MAX_NODES reach the engine the command loads."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORGIFTE_")}
+    argv = [str(DOORGIFTE), "evaluate", flow_file("chain")]  # two recipients, depth 2
+    for extra, message in (
+        ({"DOORGIFTE_MAX_DEPTH": "1"}, "exceeds the limit of depth 1"),
+        ({"DOORGIFTE_MAX_NODES": "1"}, "exceeds the limit of 1 recipient nodes"),
+    ):
+        result = subprocess.run(argv, capture_output=True, timeout=60, env={**env, **extra})
+        assert result.returncode == 2 and message in result.stderr.decode(), result.stderr.decode()
+    assert subprocess.run(argv, capture_output=True, timeout=60, env=env).returncode == 10  # conditions

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config, ConfigError
+from engine.api import MAX_DEPTH, MAX_NODES, Limits
+from service.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Config, ConfigError
 
 
 def test_defaults():
@@ -18,6 +19,12 @@ def test_defaults():
     assert config.eval_timeout == 10.0
     assert config.log_level == "INFO"
     assert config.policy_path == ()
+    assert (config.max_depth, config.max_nodes) == (10, 200)
+    assert config.limits == Limits()  # the engine's own defaults
+
+
+def test_the_chain_limits_are_the_engines():
+    assert (DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES) == (MAX_DEPTH, MAX_NODES)
 
 
 def test_every_variable_is_read():
@@ -28,10 +35,13 @@ def test_every_variable_is_read():
         "DOORGIFTE_POLICY_PATH": os.pathsep.join(["/etc/doorgifte/policies", "", "/srv/more"]),
         "DOORGIFTE_MAX_BATCH": "10",
         "DOORGIFTE_EVAL_TIMEOUT": "2.5",
+        "DOORGIFTE_MAX_DEPTH": "3",
+        "DOORGIFTE_MAX_NODES": "7",
     }
     config = Config.from_env(env)
     assert config.uses_postgres
     assert (config.max_body, config.max_batch, config.eval_timeout) == (2048, 10, 2.5)
+    assert config.limits == Limits(max_depth=3, max_nodes=7)
     assert config.log_level == "DEBUG"
     assert config.policy_path == (Path("/etc/doorgifte/policies"), Path("/srv/more"))
 
@@ -47,6 +57,10 @@ def test_every_variable_is_read():
         ("DOORGIFTE_EVAL_TIMEOUT", "inf"),
         ("DOORGIFTE_EVAL_TIMEOUT", "nan"),
         ("DOORGIFTE_LOG_LEVEL", "chatty"),
+        ("DOORGIFTE_MAX_DEPTH", "0"),
+        ("DOORGIFTE_MAX_DEPTH", "ten"),
+        ("DOORGIFTE_MAX_NODES", "-5"),
+        ("DOORGIFTE_MAX_NODES", "2.5"),
     ],
 )
 def test_unusable_values_are_refused_naming_the_variable(name, value):

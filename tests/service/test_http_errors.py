@@ -92,6 +92,28 @@ def test_body_at_the_limit_is_parsed(make_app, flows):
     assert_problem(client.post(DECIDE, data=over, content_type="application/json"), 413, "body_too_large")
 
 
+@pytest.mark.parametrize("declared", [True, False])
+def test_body_at_the_limit_is_parsed_when_the_server_terminates_the_input(make_app, flows, declared):
+    """gunicorn sets wsgi.input_terminated, and werkzeug then refuses reads past its own limit:
+    a body of exactly DOORGIFTE_MAX_BODY bytes, with or without Content-Length, is still answered."""
+    client = make_app(max_body=600).test_client()
+    text = json.dumps(flows["allow"])
+    for size, status in ((600, 200), (601, 413)):
+        padded = (text[:-1] + " " * (size - len(text)) + "}").encode()
+        environ: dict[str, object] = {"wsgi.input_terminated": True}
+        if declared:
+            environ["CONTENT_LENGTH"] = str(size)
+        response = client.post(
+            DECIDE,
+            input_stream=io.BytesIO(padded),
+            content_type="application/json",
+            environ_overrides=environ,
+        )
+        assert response.status_code == status, response.get_data(as_text=True)
+    body = assert_problem(response, 413, "body_too_large")
+    assert "600 bytes" in body["detail"]
+
+
 def test_chunked_body_without_length_is_cut_at_the_limit(make_app, db_path):
     client = make_app(max_body=1000).test_client()
     stream = io.BytesIO(b'{"flows": [' + b'{"a": 1},' * 500 + b"{}]}")
@@ -135,6 +157,7 @@ def test_unknown_path_is_404_problem(client, path):
         ("get", DECIDE, "POST"),
         ("put", DECIDE, "POST"),
         ("delete", "/v1/decisions/batch", "POST"),
+        ("get", "/v1/decisions/batch", "POST"),  # not a lookup of a decision called "batch"
         ("post", "/v1/countries", "GET"),
         ("patch", "/healthz", "GET"),
         ("post", "/v1/decisions/0b5e0000-0000-4000-8000-000000000000", "GET"),

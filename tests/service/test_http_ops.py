@@ -113,7 +113,7 @@ def test_openapi_is_3_1_and_every_ref_resolves(spec):
 
 def test_openapi_lists_every_route_of_the_app(app, spec):
     routes = {
-        re.sub(r"<([^>]+)>", r"{\1}", rule.rule)
+        re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for rule in app.url_map.iter_rules()
         if rule.endpoint != "static"
     }
