@@ -34,12 +34,15 @@ from engine.resolve import Place, Resolver
 GDPR_APPLIES_FROM = dt.date(2018, 5, 25)
 MAX_DEPTH = 10
 MAX_NODES = 200
+#: places per flow, over every recipient: bounds the work of one evaluation (and its answer)
+MAX_LOCATIONS = 1000
 
 
 @dataclass(frozen=True)
 class Limits:
     max_depth: int = MAX_DEPTH
     max_nodes: int = MAX_NODES
+    max_locations: int = MAX_LOCATIONS
 
 
 class Engine:
@@ -68,7 +71,7 @@ class Engine:
 
     def parse(self, payload: Any) -> FlowRequest:
         """Validate a request body; raise RequestInvalid listing every problem."""
-        check_chain_size(payload, self.limits.max_depth, self.limits.max_nodes)
+        check_chain_size(payload, self.limits)
         try:
             return FlowRequest.model_validate(payload)
         except ValidationError as exc:

@@ -138,8 +138,13 @@ def _hint_for(kind: str) -> str | None:
     }.get(kind)
 
 
-def check_chain_size(payload: Any, max_depth: int, max_nodes: int) -> None:
-    """Refuse chains that are too deep or too large before validating them (422)."""
+def check_chain_size(payload: Any, limits: Any) -> None:
+    """Refuse chains that are too deep or too large before validating them (422).
+
+    `limits` has max_depth, max_nodes and max_locations (engine.api.Limits). A chain at
+    its maximum size is still evaluated in bounded time; the location cap keeps one
+    flow from multiplying 200 nodes by 100 places each."""
+    max_depth, max_nodes, max_locations = limits.max_depth, limits.max_nodes, limits.max_locations
     if not isinstance(payload, dict):
         raise RequestInvalid(
             [Problem("(body)", "the request body is a JSON object", "send a flow request object")]
@@ -147,24 +152,25 @@ def check_chain_size(payload: Any, max_depth: int, max_nodes: int) -> None:
     root = payload.get("recipient")
     if not isinstance(root, dict):
         return
-    nodes, depth = 0, 0
+    nodes, depth, places = 0, 0, 0
     stack: list[tuple[Any, int]] = [(root, 1)]
     while stack:
         node, level = stack.pop()
         nodes += 1
         depth = max(depth, level)
+        locations = node.get("locations") if isinstance(node, dict) else None
+        places += len(locations) if isinstance(locations, list) and locations else 1
         if depth > max_depth or nodes > max_nodes:
             limit = f"depth {max_depth}" if depth > max_depth else f"{max_nodes} recipient nodes"
-            raise RequestInvalid(
-                [
-                    Problem(
-                        "recipient.sub_processors",
-                        f"the processing chain exceeds the limit of {limit}",
-                        "split the flow into smaller requests",
-                    )
-                ],
-                code="chain_too_large",
+            raise _too_large("recipient.sub_processors", f"the processing chain exceeds the limit of {limit}")
+        if places > max_locations:
+            raise _too_large(
+                "recipient", f"the flow names more than {max_locations} locations over all its recipients"
             )
         children = node.get("sub_processors") if isinstance(node, dict) else None
         if isinstance(children, list):
             stack.extend((child, level + 1) for child in children)
+
+
+def _too_large(loc: str, msg: str) -> RequestInvalid:
+    return RequestInvalid([Problem(loc, msg, "split the flow into smaller requests")], code="chain_too_large")

@@ -293,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="doorgifte",
         description="Policy decisions for personal-data flows under the GDPR (AVG).",
         epilog="Configuration: DOORGIFTE_DB, DOORGIFTE_MAX_BODY, DOORGIFTE_LOG_LEVEL, DOORGIFTE_POLICY_PATH, "
-        "DOORGIFTE_MAX_BATCH, DOORGIFTE_EVAL_TIMEOUT, DOORGIFTE_MAX_DEPTH, DOORGIFTE_MAX_NODES "
+        "DOORGIFTE_MAX_BATCH, DOORGIFTE_EVAL_TIMEOUT, DOORGIFTE_MAX_DEPTH, DOORGIFTE_MAX_NODES, "
+        "DOORGIFTE_MAX_LOCATIONS "
         "(see docs/service.md).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

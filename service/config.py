@@ -22,9 +22,10 @@ DEFAULT_DB = "var/decisions.sqlite3"
 DEFAULT_MAX_BODY = 1_048_576
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_EVAL_TIMEOUT = 10.0
-#: the engine's chain limits (`engine.api.MAX_DEPTH`, `MAX_NODES`; a test checks they agree)
+#: the engine's chain limits (`engine.api.MAX_DEPTH`, `MAX_NODES`, `MAX_LOCATIONS`; a test checks they agree)
 DEFAULT_MAX_DEPTH = 10
 DEFAULT_MAX_NODES = 200
+DEFAULT_MAX_LOCATIONS = 1000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: set by `doorgifte serve --workers N` (N > 1) before prometheus_client is imported
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -51,6 +52,8 @@ class Config:
     max_depth: int = DEFAULT_MAX_DEPTH
     #: most recipients (the root and every sub-processor) in one flow; more is 422 chain_too_large
     max_nodes: int = DEFAULT_MAX_NODES
+    #: most locations over every recipient of one flow; more is 422 chain_too_large
+    max_locations: int = DEFAULT_MAX_LOCATIONS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -69,6 +72,7 @@ class Config:
             eval_timeout=_positive_float("EVAL_TIMEOUT", get("EVAL_TIMEOUT"), DEFAULT_EVAL_TIMEOUT),
             max_depth=_positive_int("MAX_DEPTH", get("MAX_DEPTH"), DEFAULT_MAX_DEPTH),
             max_nodes=_positive_int("MAX_NODES", get("MAX_NODES"), DEFAULT_MAX_NODES),
+            max_locations=_positive_int("MAX_LOCATIONS", get("MAX_LOCATIONS"), DEFAULT_MAX_LOCATIONS),
         )
 
     @property
@@ -76,7 +80,7 @@ class Config:
         """The engine's chain limits (imported here, so that reading the config stays light)."""
         from engine.api import Limits
 
-        return Limits(max_depth=self.max_depth, max_nodes=self.max_nodes)
+        return Limits(max_depth=self.max_depth, max_nodes=self.max_nodes, max_locations=self.max_locations)
 
     @property
     def uses_postgres(self) -> bool:

@@ -146,3 +146,13 @@ def test_recipient_without_country_or_locations(engine):
     del payload["recipient"]["country"]
     _, by_loc = problems(engine, payload)
     assert "recipient.country" in by_loc
+
+
+def test_location_limit(engine):
+    subs = [{"name": f"s{i}", "locations": ["NL"] * 9} for i in range(110)]
+    assert (
+        len(engine.evaluate(flow(sub_processors=subs[:110], locations=["NL"]), TODAY).hops) == 111
+    )  # 991 places
+    exc, by_loc = problems(engine, flow(sub_processors=[*subs, {"name": "more", "locations": ["NL"] * 10}]))
+    assert exc.code == "chain_too_large"
+    assert "more than 1000 locations" in by_loc["recipient"].msg

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import MAX_DEPTH, MAX_NODES, Limits
-from service.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Config, ConfigError
+from engine.api import MAX_DEPTH, MAX_LOCATIONS, MAX_NODES, Limits
+from service.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LOCATIONS, DEFAULT_MAX_NODES, Config, ConfigError
 
 
 def test_defaults():
@@ -24,7 +24,11 @@ def test_defaults():
 
 
 def test_the_chain_limits_are_the_engines():
-    assert (DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES) == (MAX_DEPTH, MAX_NODES)
+    assert (DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, DEFAULT_MAX_LOCATIONS) == (
+        MAX_DEPTH,
+        MAX_NODES,
+        MAX_LOCATIONS,
+    )
 
 
 def test_every_variable_is_read():
@@ -37,11 +41,12 @@ def test_every_variable_is_read():
         "DOORGIFTE_EVAL_TIMEOUT": "2.5",
         "DOORGIFTE_MAX_DEPTH": "3",
         "DOORGIFTE_MAX_NODES": "7",
+        "DOORGIFTE_MAX_LOCATIONS": "20",
     }
     config = Config.from_env(env)
     assert config.uses_postgres
     assert (config.max_body, config.max_batch, config.eval_timeout) == (2048, 10, 2.5)
-    assert config.limits == Limits(max_depth=3, max_nodes=7)
+    assert config.limits == Limits(max_depth=3, max_nodes=7, max_locations=20)
     assert config.log_level == "DEBUG"
     assert config.policy_path == (Path("/etc/doorgifte/policies"), Path("/srv/more"))
 
@@ -58,6 +63,7 @@ def test_every_variable_is_read():
         ("DOORGIFTE_EVAL_TIMEOUT", "nan"),
         ("DOORGIFTE_LOG_LEVEL", "chatty"),
         ("DOORGIFTE_MAX_DEPTH", "0"),
+        ("DOORGIFTE_MAX_LOCATIONS", "0"),
         ("DOORGIFTE_MAX_DEPTH", "ten"),
         ("DOORGIFTE_MAX_NODES", "-5"),
         ("DOORGIFTE_MAX_NODES", "2.5"),
