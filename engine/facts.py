@@ -149,7 +149,6 @@ class FactBuilder:
             "authorisation_kind": auth.kind,
             "authorisation_written": auth.written,
             "authorisation_granted": granted,
-            "authorisation": auth.kind,
             "notified": auth.notified,
             "objection_period_elapsed": auth.objection_period_elapsed,
             "objected": auth.objected,

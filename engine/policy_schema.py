@@ -95,7 +95,7 @@ FACTS = {"hop": HOP_FACTS, "location": LOCATION_FACTS}
 
 #: values only for params, basis and messages (lists, dates, nullable text): never matched
 PARAM_FACTS: dict[str, set[str]] = {
-    "hop": {"party", "missing_clauses", "authorisation"},
+    "hop": {"party", "missing_clauses"},
     "location": {
         "party",
         "country",

@@ -21,24 +21,18 @@ def loc_text(loc: tuple[Any, ...]) -> str:
     return out or "(body)"
 
 
+LOCATION_TAGS = ("ref", "country", "cloud", "organisation")
+
+
 def _clean(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop the union tags pydantic adds for discriminated locations ('ref', 'country', ...)."""
+    """Drop the tag pydantic puts after a location's index (`locations, 0, 'country', ...`)."""
     out: list[Any] = []
     for i, part in enumerate(loc):
-        if (
-            i > 0
-            and loc[i - 1] != "locations"
-            and isinstance(loc[i - 1], int)
-            and part in ("ref", "country", "cloud", "organisation")
-            and "locations" in out
-        ):
+        after_location_index = i >= 2 and loc[i - 2] == "locations" and isinstance(loc[i - 1], int)
+        if after_location_index and part in LOCATION_TAGS:
             continue
         out.append(part)
     return tuple(out)
-
-
-def _field_names(model_fields: Any) -> list[str]:
-    return list(model_fields) if model_fields else []
 
 
 def pydantic_problems(exc: ValidationError) -> list[Problem]:
@@ -50,7 +44,7 @@ def pydantic_problems(exc: ValidationError) -> list[Problem]:
         value = err.get("input")
         if kind == "extra_forbidden":
             msg = f"unknown field {where!r}"
-            hint = _known_fields_hint(exc, loc)
+            hint = _known_fields_hint(loc)
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             options = re.findall(r"'([^']*)'", expected)
@@ -112,7 +106,7 @@ _FIELDS = {
 }
 
 
-def _known_fields_hint(exc: ValidationError, loc: tuple[Any, ...]) -> str | None:
+def _known_fields_hint(loc: tuple[Any, ...]) -> str | None:
     parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), "")
     if parent in ("sub_processors",):
         parent = "recipient"

@@ -57,6 +57,13 @@ def with_(payload, path, value):
             "unknown cloud provider",
         ),
         (("recipient", "locations"), [42], "recipient.locations[0]", "a location is"),
+        (
+            ("recipient", "locations"),
+            ["NL", {"country": 5}],
+            "recipient.locations[1].country",
+            "valid string",
+        ),
+        (("recipient", "locations"), [{"cloud": "aws"}], "recipient.locations[0].region", "is required"),
         (("data",), {"categories": ["helth"]}, "data.categories[0]", "'helth' is not allowed"),
         (
             ("recipient", "agreement"),
