@@ -1,0 +1,151 @@
+"""Assemble the decision of SPEC section 3 from the rules that fired.
+
+Each fired rule becomes a finding of its hop or location (message from the
+catalogue, params and basis filled from the facts); conditions and denials are
+lifted out with the party, path and location they concern, without duplicates;
+a scope's decision is the strongest of its findings (combine.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from engine import combine
+from engine.decision import Decision
+from engine.facts import HopFacts
+from engine.loader import Profile
+from engine.messages import Catalogue
+from engine.policy_schema import Rule
+
+
+def _value(value: Any, facts: dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("$"):
+        return facts.get(value[1:])
+    return value
+
+
+class Assembler:
+    """Turns fired rules into findings, hops and the response of SPEC section 3."""
+
+    def __init__(self, profile: Profile, catalogue: Catalogue, lang: str, data_version: str):
+        self.profile = profile
+        self.rules = profile.rule_index
+        self.catalogue = catalogue
+        self.lang = lang
+        self.data_version = data_version
+        self.conditions: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.denials: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.assumptions: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def decision(self, hops: list[HopFacts], fired: list[tuple[str, str]], as_of: dt.date) -> Decision:
+        by_ref: dict[str, list[Rule]] = {}
+        for rule_id, ref in fired:
+            by_ref.setdefault(ref, []).append(self.rules[rule_id])
+        order = self.profile.rule_order
+        hop_out: list[dict[str, Any]] = []
+        for h, hop in enumerate(hops):
+            locations: list[dict[str, Any]] = []
+            for i, location in enumerate(hop.locations):
+                rules = sorted(by_ref.get(f"h{h}.l{i}", []), key=lambda r: order[r.id])
+                findings = self._findings(rules, location.facts, hop, location.place.label)
+                verdict = combine.decide(
+                    [f["effect"] for f in findings], f"{hop.recipient} at {location.place.label}"
+                )
+                locations.append(
+                    {
+                        "location": location.place.as_json(),
+                        "zone": location.zone,
+                        "transfer": location.transfer,
+                        "decision": verdict,
+                        "findings": findings,
+                    }
+                )
+            rules = sorted(by_ref.get(f"h{h}", []), key=lambda r: order[r.id])
+            findings = self._findings(rules, hop.facts, hop, None)
+            own = combine.decide([f["effect"] for f in findings], f"the hop to {hop.recipient}")
+            hop_out.append(
+                {
+                    "path": hop.path,
+                    "exporter": hop.exporter,
+                    "recipient": hop.recipient,
+                    "role": hop.role,
+                    "decision": combine.strongest([own, *(loc["decision"] for loc in locations)]),
+                    "findings": findings,
+                    "locations": locations,
+                }
+            )
+        return Decision.model_validate(
+            {
+                "decision_id": str(uuid.uuid4()),
+                "decision": combine.strongest(h["decision"] for h in hop_out),
+                "as_of": as_of,
+                "policy": {"id": self.profile.id, "version": self.profile.version},
+                "reference_data": {"version": self.data_version},
+                "conditions": list(self.conditions.values()),
+                "denials": list(self.denials.values()),
+                "assumptions": list(self.assumptions.values()),
+                "hops": hop_out,
+            }
+        )
+
+    def _findings(
+        self, rules: list[Rule], facts: dict[str, Any], hop: HopFacts, location: str | None
+    ) -> list[dict[str, Any]]:
+        """Findings of one hop or location; conditions, denials and assumptions are collected too.
+
+        The response is a tree of plain dicts validated once, in pydantic's Rust core:
+        measured, that is four times cheaper than `model_construct` per object."""
+        findings = []
+        for rule in rules:
+            params = {k: _value(val, facts) for k, val in rule.then.params.items()}
+            context = {"party": hop.recipient, "location": location or facts.get("place")}
+            for code in rule.then.assume:
+                self._assume(code, rule, params, context, hop, location)
+            if rule.then.effect is None or rule.then.code is None:
+                continue
+            basis = [b for b in (_value(x, facts) for x in rule.basis) if b]
+            message = self.catalogue.render(rule.then.code, self.lang, {**params, **context})
+            findings.append(
+                {
+                    "rule": rule.id,
+                    "effect": rule.then.effect,
+                    "code": rule.then.code,
+                    "message": message,
+                    "basis": basis,
+                    "params": params,
+                }
+            )
+            target = self.conditions if rule.then.effect == "condition" else self.denials
+            if rule.then.effect in ("condition", "deny"):
+                action: dict[str, Any] = {"code": rule.then.code, "party": hop.recipient, "path": hop.path}
+                action.update(location=location, rule=rule.id, params=params, message=message, basis=basis)
+                target.setdefault(_key(action), action)
+        return findings
+
+    def _assume(
+        self,
+        code: str,
+        rule: Rule,
+        params: dict[str, Any],
+        context: dict[str, Any],
+        hop: HopFacts,
+        location: str | None,
+    ) -> None:
+        item: dict[str, Any] = {"code": code, "party": hop.recipient, "rule": rule.id}
+        if location is not None:
+            item["location"] = location
+        item["params"] = params
+        item["message"] = self.catalogue.render(code, self.lang, {**params, **context})
+        self.assumptions.setdefault(_key(item), item)
+
+
+def _key(item: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        item["code"],
+        item["party"],
+        tuple(item.get("path", ())),
+        item.get("location"),
+        repr(sorted(item.get("params", {}).items())),
+    )
