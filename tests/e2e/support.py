@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,10 +25,12 @@ from typing import Any
 
 import requests
 
+from tests.service.support import FLOWS, logged_ids  # noqa: F401 - shared with the service tests
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 DOORGIFTE = Path(sys.executable).parent / "doorgifte"
-FLOWS = json.loads((REPO / "tests" / "service" / "data" / "flows.json").read_text(encoding="utf-8"))
+
 READY_TIMEOUT = 40.0
 
 
@@ -136,10 +137,13 @@ def log_export(db: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
-def logged_ids(db: str) -> list[str]:
-    """Decision ids in a SQLite log, in the order they were written, read by a connection of our own."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return [row[0] for row in conn.execute("SELECT decision_id FROM decisions ORDER BY seq")]
+def assert_problem(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    """An RFC 9457 problem of this status and code over HTTP; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["code"] == code and body["type"] and body["title"]
+    return body
 
 
 # ---------------------------------------------------------------- file systems that fail

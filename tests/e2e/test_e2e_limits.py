@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.support import FLOWS, Server, logged_ids
+from tests.e2e.support import FLOWS, Server, assert_problem, logged_ids
 
 MAX_BODY = 4000
 LIMITS = {
@@ -24,14 +24,6 @@ LIMITS = {
     "DOORGIFTE_MAX_NODES": "3",
 }
 JSON = {"Content-Type": "application/json"}
-
-
-def problem(response: requests.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["code"] == code
-    return body
 
 
 def with_subs(*names: str, nested: bool = False) -> dict[str, Any]:
@@ -63,13 +55,13 @@ def test_max_body_from_the_environment(limited):
     url = server.url + "/v1/decisions"
     assert requests.post(url, data=at_limit, headers=JSON, timeout=10).status_code == 200
     over = at_limit[:-1] + " }"
-    body = problem(requests.post(url, data=over, headers=JSON, timeout=10), 413, "body_too_large")
+    body = assert_problem(requests.post(url, data=over, headers=JSON, timeout=10), 413, "body_too_large")
     assert f"{MAX_BODY} bytes" in body["detail"]
     # without Content-Length (chunked), it is cut at the limit too
     chunked = requests.post(
         url, data=iter([over[:2000].encode(), over[2000:].encode()]), headers=JSON, timeout=10
     )
-    problem(chunked, 413, "body_too_large")
+    assert_problem(chunked, 413, "body_too_large")
     assert len(logged_ids(db)) == before + 1  # only the body at the limit
 
 
@@ -79,7 +71,7 @@ def test_max_batch_from_the_environment(limited):
     url = server.url + "/v1/decisions/batch"
     ok = requests.post(url, json={"flows": [FLOWS["allow"]] * 3}, timeout=10)
     assert ok.status_code == 200 and ok.json()["summary"]["allow"] == 3
-    body = problem(
+    body = assert_problem(
         requests.post(url, json={"flows": [FLOWS["allow"]] * 4}, timeout=10), 422, "invalid_request"
     )
     assert "4 flows exceed the limit of 3" in body["detail"] and body["errors"][0]["loc"] == "flows"
@@ -92,11 +84,13 @@ def test_max_depth_and_max_nodes_from_the_environment(limited):
     url = server.url + "/v1/decisions"
     assert requests.post(url, json=with_subs("A"), timeout=10).status_code == 200  # depth 2, 2 nodes
     assert requests.post(url, json=with_subs("A", "B"), timeout=10).status_code == 200  # 3 nodes
-    deep = problem(
+    deep = assert_problem(
         requests.post(url, json=with_subs("A", "B", nested=True), timeout=10), 422, "chain_too_large"
     )
     assert "depth 2" in deep["detail"] or "depth 2" in deep["errors"][0]["msg"]
-    wide = problem(requests.post(url, json=with_subs("A", "B", "C"), timeout=10), 422, "chain_too_large")
+    wide = assert_problem(
+        requests.post(url, json=with_subs("A", "B", "C"), timeout=10), 422, "chain_too_large"
+    )
     assert "3 recipient nodes" in wide["errors"][0]["msg"]
     # in a batch, only the flow over the limit is refused
     batch = {"flows": [with_subs("A"), with_subs("A", "B", nested=True), FLOWS["deny"]]}
@@ -113,7 +107,7 @@ def test_eval_timeout_from_the_environment_stops_a_large_batch_and_logs_nothing(
         batch = {"flows": [FLOWS["chain"]] * 1000}
         response = requests.post(server.url + "/v1/decisions/batch", json=batch, timeout=60)
         elapsed = time.monotonic() - started
-        body = problem(response, 503, "evaluation_timeout")
+        body = assert_problem(response, 503, "evaluation_timeout")
         assert response.headers["Retry-After"] == "1"
         evaluated = int(re.search(r"(\d+) of 1000 flows were evaluated", body["detail"]).group(1))  # type: ignore[union-attr]
         assert evaluated < 1000, body["detail"]  # it stopped early instead of working on to the end

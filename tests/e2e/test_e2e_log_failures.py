@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.support import FLOWS, MountUnavailable, Server, logged_ids, read_only_directory, tmpfs
-
-
-def problem(response: requests.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["code"] == code
-    return body
+from tests.e2e.support import (
+    FLOWS,
+    MountUnavailable,
+    Server,
+    assert_problem,
+    logged_ids,
+    read_only_directory,
+    tmpfs,
+)
 
 
 def no_server_errors_but_503(server: Server) -> None:
@@ -43,20 +43,20 @@ def test_a_read_only_log_directory_answers_503_and_recovers_when_writable(tmp_pa
         server = Server(str(db))
         stack.callback(server.close)  # before the directory is unmounted
         server.start(ready=False)  # it starts, but is never ready while the log cannot be written
-        problem(requests.get(server.url + "/readyz", timeout=10), 503, "not_ready")
+        assert_problem(requests.get(server.url + "/readyz", timeout=10), 503, "not_ready")
         with requests.Session() as session:
             for name in ("allow", "conditions", "deny", "chain") * 3:
                 answer = session.post(server.url + "/v1/decisions", json=FLOWS[name], timeout=10)
-                body = problem(answer, 503, "decision_log_unavailable")
+                body = assert_problem(answer, 503, "decision_log_unavailable")
                 assert "decision" not in body and answer.headers["Retry-After"] == "5"
             batch = {"flows": [FLOWS["allow"], FLOWS["deny"]]}
-            problem(
+            assert_problem(
                 session.post(server.url + "/v1/decisions/batch", json=batch, timeout=10),
                 503,
                 "decision_log_unavailable",
             )
             lookup = session.get(server.url + f"/v1/decisions/{uuid.uuid4()}", timeout=10)
-            problem(lookup, 503, "decision_log_unavailable")
+            assert_problem(lookup, 503, "decision_log_unavailable")
         assert list(directory.iterdir()) == []  # nothing was created, let alone logged
 
         make_writable()
@@ -106,14 +106,14 @@ def test_a_full_disk_answers_503_never_an_unlogged_200_and_recovers(tmp_path):
             # a batch far larger than any slack left in the log's files: all of it or nothing
             batch = {"flows": [FLOWS["chain"]] * 200}
             response = session.post(server.url + "/v1/decisions/batch", json=batch, timeout=30)
-            problem(response, 503, "decision_log_unavailable")
+            assert_problem(response, 503, "decision_log_unavailable")
             refused = 1
             for name in ("chain", "conditions", "deny") * 5:
                 answer = decide(FLOWS[name])
                 if answer.status_code == 200:  # small enough for a page the log already had
                     answered.append(answer.json()["decision_id"])
                 else:
-                    problem(answer, 503, "decision_log_unavailable")
+                    assert_problem(answer, 503, "decision_log_unavailable")
                     refused += 1
             assert refused >= 10
 

@@ -8,20 +8,11 @@ import signal
 import sqlite3
 import threading
 import time
-from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.support import FLOWS, Server, logged_ids
-
-
-def problem(response: requests.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["code"] == code and body["type"] and body["title"]
-    return body
+from tests.e2e.support import FLOWS, Server, assert_problem, logged_ids
 
 
 def test_decision_is_answered_logged_and_read_back(server):
@@ -47,28 +38,28 @@ def test_one_json_log_line_per_request_with_decision_id_status_and_duration(serv
 def test_errors_over_http_are_problem_json(server):
     url = server.url
     big = b'{"flows": [' + b'{"a": 1},' * 150_000 + b"{}]}"
-    problem(
+    assert_problem(
         requests.post(
             url + "/v1/decisions/batch", data=big, headers={"Content-Type": "application/json"}, timeout=10
         ),
         413,
         "body_too_large",
     )
-    problem(
+    assert_problem(
         requests.post(url + "/v1/decisions", data="{}", headers={"Content-Type": "text/plain"}, timeout=10),
         415,
         "unsupported_media_type",
     )
-    problem(
+    assert_problem(
         requests.post(
             url + "/v1/decisions", data="{", headers={"Content-Type": "application/json"}, timeout=10
         ),
         400,
         "malformed_json",
     )
-    problem(requests.get(url + "/v1/nothing", timeout=10), 404, "not_found")
+    assert_problem(requests.get(url + "/v1/nothing", timeout=10), 404, "not_found")
     response = requests.put(url + "/v1/decisions", json={}, timeout=10)
-    problem(response, 405, "method_not_allowed")
+    assert_problem(response, 405, "method_not_allowed")
     assert "POST" in response.headers["Allow"]
 
 

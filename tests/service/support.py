@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
@@ -26,7 +27,7 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     return body
 
 
-def logged_ids(db_path: Path) -> list[str]:
-    """Decision ids in the log file, read through a connection of our own."""
-    with sqlite3.connect(db_path) as conn:
+def logged_ids(db_path: Path | str) -> list[str]:
+    """Decision ids in a SQLite log, in the order they were written, read by a connection of our own."""
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
         return [row[0] for row in conn.execute("SELECT decision_id FROM decisions ORDER BY seq")]
