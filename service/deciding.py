@@ -44,6 +44,8 @@ class Answered:
     status: int
     decision: Decision | None = None
     error: dict[str, Any] | None = None
+    #: the decision as JSON text, made once: the log stores it and a batch answer embeds it
+    text: str = ""
 
     def as_result(self) -> dict[str, Any]:
         """One entry of a batch answer: index, status, then the decision's fields or `error`."""
@@ -51,6 +53,12 @@ class Answered:
         if self.decision is not None:
             return {**head, **self.decision.model_dump(mode="json")}
         return {**head, "error": self.error}
+
+    def as_result_json(self) -> str:
+        """`as_result()` as JSON text, embedding the decision's text instead of encoding it again."""
+        if self.decision is None:
+            return json.dumps(self.as_result(), ensure_ascii=False)
+        return f'{{"index":{self.index},"status":{self.status},{self.text[1:]}'
 
 
 class Decider:
@@ -87,9 +95,10 @@ class Decider:
             self._check_deadline(deadline, index, len(flows))
             answers.append(self._answer(index, payload, today, deadline))
         self._check_deadline(deadline, len(flows), len(flows))
-        decided = [(flows[a.index], a.decision) for a in answers if a.decision is not None]
-        entries = [self._entry(p, d, d.model_dump_json(), request_id) for p, d in decided]
-        self._log(entries)
+        decided = [(a, a.decision) for a in answers if a.decision is not None]
+        for answer, decision in decided:
+            answer.text = decision.model_dump_json()
+        self._log([self._entry(flows[a.index], d, a.text, request_id) for a, d in decided])
         for _, decision in decided:
             self.metrics.answered(decision)
         return answers

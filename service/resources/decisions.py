@@ -75,7 +75,9 @@ def decide_batch() -> Response:
     g.decision_ids = [a.decision.decision_id for a in answers if a.decision is not None]
     counts = Counter(a.decision.decision if a.decision is not None else "error" for a in answers)
     summary = {key: counts.get(key, 0) for key in ("allow", "conditions", "deny", "error")}
-    return jsonify({"results": [a.as_result() for a in answers], "summary": summary})
+    results = ",".join(a.as_result_json() for a in answers)
+    text = f'{{"results":[{results}],"summary":{json.dumps(summary)}}}'
+    return Response(text, mimetype="application/json")
 
 
 @blueprint.get("/v1/decisions/<decision_id:decision_id>")
