@@ -57,7 +57,7 @@ class Answered:
     def as_result_json(self) -> str:
         """`as_result()` as JSON text, embedding the decision's text instead of encoding it again."""
         if self.decision is None:
-            return json.dumps(self.as_result(), ensure_ascii=False)
+            return json.dumps(self.as_result())  # ASCII escapes: valid whatever a problem echoes
         return f'{{"index":{self.index},"status":{self.status},{self.text[1:]}'
 
 
