@@ -10,6 +10,7 @@ safeguard yet, whose only location is that region.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from engine.api import Engine
@@ -110,6 +111,15 @@ def region(engine: Engine, provider: str, region_id: str, as_of: dt.date, policy
 
 
 def regions(engine: Engine, provider: str, as_of: dt.date, policy: str) -> list[dict[str, Any]]:
+    """Every region of a provider with its verdict; remembered per (provider, date, policy),
+    since an engine's rules and data never change and a listing costs one evaluation per region."""
+    return list(_regions(engine, provider, as_of, policy))
+
+
+@functools.lru_cache(maxsize=256)
+def _regions(engine: Engine, provider: str, as_of: dt.date, policy: str) -> tuple[dict[str, Any], ...]:
     if provider not in engine.reference.providers:
         raise UnknownRegion(provider)
-    return [region(engine, provider, rid, as_of, policy) for rid in engine.reference.region_ids(provider)]
+    return tuple(
+        region(engine, provider, rid, as_of, policy) for rid in engine.reference.region_ids(provider)
+    )
