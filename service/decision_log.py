@@ -107,10 +107,17 @@ class DecisionLog:
         self._insert = f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({marks})"
         self._select = f"SELECT {', '.join(COLUMNS)} FROM decisions"
 
+    #: the primary-key column of the table, in the back end's dialect
+    serial = ""
+
     # ------------------------------------------------------------ back-end specifics
 
-    def _connect(self) -> Any:
+    def _open(self) -> Any:
+        """A new connection, set up for durable writes; raises LogUnavailable."""
         raise NotImplementedError
+
+    def _prepare_schema(self, cur: Any) -> None:
+        """Anything the back end runs inside the schema transaction before creating it."""
 
     def _transaction(self, conn: Any) -> contextlib.AbstractContextManager[Any]:
         raise NotImplementedError
@@ -119,6 +126,19 @@ class DecisionLog:
         raise NotImplementedError
 
     # ------------------------------------------------------------ connections
+
+    def _connect(self) -> Any:
+        """Open a connection and create the table and index if they are missing."""
+        conn = self._open()
+        try:
+            with self._transaction(conn) as cur:
+                self._prepare_schema(cur)
+                for statement in _schema(self.serial):
+                    cur.execute(statement)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
@@ -205,6 +225,7 @@ class DecisionLog:
 
 class SqliteLog(DecisionLog):
     backend = "sqlite"
+    serial = "INTEGER PRIMARY KEY"
 
     def __init__(self, path: str | Path, busy_timeout: float = 5.0):
         if str(path) in ("", ":memory:") or str(path).startswith("file:"):
@@ -216,7 +237,7 @@ class SqliteLog(DecisionLog):
     def _errors(self) -> tuple[type[BaseException], ...]:
         return (sqlite3.Error,)
 
-    def _connect(self) -> sqlite3.Connection:
+    def _open(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
@@ -228,9 +249,6 @@ class SqliteLog(DecisionLog):
                 raise LogUnavailable(f"the decision log {self.path} cannot use WAL mode (got {mode!r})")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=0")  # _begin waits for the write lock itself
-            with self._transaction(conn) as cur:
-                for statement in _schema("INTEGER PRIMARY KEY"):
-                    cur.execute(statement)
         except BaseException:
             conn.close()
             raise
@@ -277,6 +295,7 @@ class PostgresLog(DecisionLog):
     backend = "postgresql"
     placeholder = "%s"
     SCHEMA_LOCK = 0x646F6F72  # "door": serialises concurrent schema creation by several workers
+    serial = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 
     def __init__(self, url: str, connect_timeout: int = 5):
         try:
@@ -293,20 +312,14 @@ class PostgresLog(DecisionLog):
     def _errors(self) -> tuple[type[BaseException], ...]:
         return (self._psycopg.Error,)
 
-    def _connect(self) -> Any:
+    def _open(self) -> Any:
         try:
-            conn = self._psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
+            return self._psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
         except self._psycopg.Error as exc:
             raise LogUnavailable(f"cannot connect to the decision log {self.where}: {exc}") from exc
-        try:
-            with self._transaction(conn) as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.SCHEMA_LOCK,))
-                for statement in _schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"):
-                    cur.execute(statement)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+
+    def _prepare_schema(self, cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.SCHEMA_LOCK,))
 
     @contextlib.contextmanager
     def _transaction(self, conn: Any) -> Iterator[Any]:
