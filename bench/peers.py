@@ -93,6 +93,16 @@ def doorgifte_projection(decision: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- the peers
 
 
+def _conditions(f: dict[str, Any], required: int) -> Verdict:
+    """The "conditions" verdict every peer gives once it knows the module the roles need."""
+    return {
+        "decision": "conditions",
+        "scc_module": required,
+        "scc_ok": f["has_scc"] and f["scc_module"] == required,
+        "tia_missing": f["tia"] == "",
+    }
+
+
 def plain(eea: list[str], adequate: list[str]) -> Peer:
     """The rules as a Python function: the floor any engine's overhead is measured against."""
     eea_set, adequate_set = frozenset(eea), frozenset(adequate)
@@ -106,13 +116,7 @@ def plain(eea: list[str], adequate: list[str]) -> Peer:
         required = MODULES.get((f["exporter_role"], f["recipient_role"]))
         if required is None:
             return {"decision": "deny", "reason": "roles"}
-        scc_ok = f["has_scc"] and f["scc_module"] == required
-        return {
-            "decision": "conditions",
-            "scc_module": required,
-            "scc_ok": scc_ok,
-            "tia_missing": f["tia"] == "",
-        }
+        return _conditions(f, required)
 
     return Peer("plain_python", "stdlib", decide)
 
@@ -166,13 +170,7 @@ def cedar(eea: list[str], adequacy: list[str]) -> Peer:
         if fired & {"eea", "adequacy", "dpf"}:
             return {"decision": "allow"}
         required = int(next(r for r in fired if r.startswith("module"))[len("module") :])
-        scc_ok = f["has_scc"] and f["scc_module"] == required
-        return {
-            "decision": "conditions",
-            "scc_module": required,
-            "scc_ok": scc_ok,
-            "tia_missing": f["tia"] == "",
-        }
+        return _conditions(f, required)
 
     return Peer("cedarpy", version_of("cedarpy"), decide)
 
