@@ -141,11 +141,33 @@ class Engine:
         flow = payload if isinstance(payload, FlowRequest) else self.parse(payload)
         as_of, profile, places = self._check(flow, today or dt.datetime.now(dt.UTC).date())
         exporter_country = self.resolver.country(flow.exporter.country) or ""
-        hops = FactBuilder(self.reference, profile.settings, flow, as_of, exporter_country).hops(places)
+        builder = FactBuilder(self.reference, profile.settings, flow, as_of, exporter_country)
+        hops = builder.hops(places, self._established(flow, places))
+        _conclude(hops, profile)
         fired = self.rules.fire(profile.ruleset, _engine_facts(hops, profile.fields))
         return Assembler(profile, self._catalogues[profile.id], flow.lang, self.reference.version).decision(
             hops, fired, as_of
         )
+
+    def _established(self, flow: FlowRequest, places: dict[str, list[Place]]) -> dict[str, str | None]:
+        """The country each node is established in: its `country`, else its first place's."""
+        out: dict[str, str | None] = {}
+        for node, _parent, node_id in walk(flow):
+            if node.country is not None:
+                out[node_id] = self.resolver.country(node.country)
+            else:
+                out[node_id] = next((p.country for p in places[node_id]), None)
+        return out
+
+
+def _conclude(hops: list[HopFacts], profile: Profile) -> None:
+    """Add the profile's conclusions to every fact record (see conclusions.py)."""
+    reasoner = profile.reasoner
+    assert reasoner is not None
+    for hop in hops:
+        reasoner.apply("hop", hop.facts)
+        for location in hop.locations:
+            reasoner.apply("location", location.facts)
 
 
 def load_checked(

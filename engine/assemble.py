@@ -71,6 +71,8 @@ class Assembler:
                     "exporter": hop.exporter,
                     "recipient": hop.recipient,
                     "role": hop.role,
+                    "purpose": hop.purpose,
+                    "affiliate": hop.affiliate,
                     "decision": combine.strongest([own, *(loc["decision"] for loc in locations)]),
                     "findings": findings,
                     "locations": locations,
@@ -105,7 +107,7 @@ class Assembler:
                 self._assume(code, rule, params, context, hop, location)
             if rule.then.effect is None or rule.then.code is None:
                 continue
-            basis = [b for b in (_value(x, facts) for x in rule.basis) if b]
+            basis = _basis(rule.basis, facts)
             message = self.catalogue.render(rule.then.code, self.lang, {**params, **context})
             findings.append(
                 {
@@ -139,6 +141,15 @@ class Assembler:
         item["params"] = params
         item["message"] = self.catalogue.render(code, self.lang, {**params, **context})
         self.assumptions.setdefault(_key(item), item)
+
+
+def _basis(references: list[str], facts: dict[str, Any]) -> list[str]:
+    """The rule's legal references with `$fact`s filled in; a fact may give several."""
+    out: list[str] = []
+    for reference in references:
+        value = _value(reference, facts)
+        out.extend(value if isinstance(value, list) else [value] if value else [])
+    return out
 
 
 def _key(item: dict[str, Any]) -> tuple[Any, ...]:

@@ -23,7 +23,8 @@ class UnknownRegion(KeyError):
     """A provider or region the catalogue does not list."""
 
 
-def adequacy_json(decision: AdequacyDecision | None) -> dict[str, Any] | None:
+def adequacy_json(decision: AdequacyDecision | None, on: dt.date) -> dict[str, Any] | None:
+    """The decision in force, with the exclusions in force on `on` and their triggers."""
     if decision is None:
         return None
     return {
@@ -34,7 +35,16 @@ def adequacy_json(decision: AdequacyDecision | None) -> dict[str, Any] | None:
         "expires": decision.expires.isoformat() if decision.expires else None,
         "invalidated": decision.invalidated.isoformat() if decision.invalidated else None,
         "scope": decision.scope.model_dump(exclude_none=True),
-        "exclusions": decision.exclusions,
+        "exclusions": [
+            {
+                "id": e.id,
+                "text": e.text,
+                "basis": e.basis,
+                "trigger": e.trigger.model_dump() if e.trigger else None,
+            }
+            for e in decision.exclusions
+            if e.in_force(on)
+        ],
         "source": decision.source,
     }
 
@@ -53,7 +63,7 @@ def country(engine: Engine, code: str, as_of: dt.date) -> dict[str, Any]:
         "eea": ref.in_eea(code, as_of),
         "transfer": zone.transfer,
         "bridge": zone.bridge,
-        "adequacy": adequacy_json(zone.adequacy),
+        "adequacy": adequacy_json(zone.adequacy, as_of),
     }
 
 

@@ -52,6 +52,7 @@ class PlaceOut(Out):
     organisation: str | None = None
     city: str | None = None
     word: str | None = None
+    access: Literal["own_staff", "transit"] | None = None
 
 
 class LocationResult(Out):
@@ -67,6 +68,8 @@ class Hop(Out):
     exporter: str
     recipient: str
     role: str
+    purpose: str | None = None
+    affiliate: bool = False
     decision: DecisionValue
     findings: list[Finding]
     locations: list[LocationResult]

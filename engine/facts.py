@@ -39,6 +39,8 @@ class HopFacts:
     role: str
     facts: dict[str, Any]
     locations: list[LocationFacts] = field(default_factory=list)
+    purpose: str | None = None
+    affiliate: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,17 @@ def effective_role(role: str, parent_role: str) -> str:
     return "processor" if role == "processor" else "controller"
 
 
+def public_body(node: Recipient, parent: _Parent) -> bool:
+    """Whether `node`, as the exporter of the hops below it, is a public body.
+
+    A processor acts on its controller's behalf (Art. 28(3)(a), 29) and an own branch is
+    its parent, so both keep their exporter's status, down the whole processor chain;
+    only a controller (or joint controller) starts afresh, from its own sector."""
+    if node.role in ("processor", "same_entity"):
+        return parent.public_body
+    return node.sector == "public"
+
+
 def walk(flow: FlowRequest) -> Iterator[tuple[Recipient, _Parent, str]]:
     """Every node in pre-order with its parent and its id (`r`, `r.0`, `r.0.1`...)."""
     exporter = flow.exporter
@@ -70,7 +83,7 @@ def walk(flow: FlowRequest) -> Iterator[tuple[Recipient, _Parent, str]]:
         me = _Parent(
             node.name,
             effective_role(node.role, parent.role),
-            node.sector == "public",
+            public_body(node, parent),
             _third_party_disclosure(node),
             (*parent.path, node.name),
         )
@@ -104,11 +117,22 @@ class FactBuilder:
         self.exporter_outside_eea = not reference.in_eea(exporter_country, as_of)
         self.special = bool(SENSITIVE.intersection(flow.data.categories))
         self.required_clauses = sorted(settings.dpa_required_clauses or v.ART_28_3_CLAUSES)
+        subjects = set(flow.data.subjects)
+        self.employee_data = "employees" in subjects
+        self.other_subject_data = not subjects or bool(subjects - {"employees"})
+        self.purposes = set(flow.data.purposes)
+        self.categories = set(flow.data.categories)
 
-    def hops(self, places: dict[str, list[Place]]) -> list[HopFacts]:
-        return [self.hop(node, parent, places[node_id]) for node, parent, node_id in walk(self.flow)]
+    def hops(self, places: dict[str, list[Place]], established: dict[str, str | None]) -> list[HopFacts]:
+        """`established`: the country each node (by id) is established in."""
+        return [
+            self.hop(node, parent, places[node_id], established.get(node_id))
+            for node, parent, node_id in walk(self.flow)
+        ]
 
-    def hop(self, node: Recipient, parent: _Parent, places: list[Place]) -> HopFacts:
+    def hop(
+        self, node: Recipient, parent: _Parent, places: list[Place], established: str | None = None
+    ) -> HopFacts:
         common = self._common(node, parent)
         hop = HopFacts(
             path=[*parent.path, node.name],
@@ -116,11 +140,20 @@ class FactBuilder:
             recipient=node.name,
             role=node.role,
             facts={**common, **self._agreement(node, parent)},
+            purpose=node.purpose,
+            affiliate=node.affiliate,
         )
-        hop.locations = [self.location(node, parent, place, common) for place in places]
+        in_eea = established is not None and self.ref.in_eea(established, self.as_of)
+        hop.locations = [self.location(node, parent, place, common, in_eea) for place in places]
         return hop
 
     def _common(self, node: Recipient, parent: _Parent) -> dict[str, Any]:
+        is_root = len(parent.path) == 1
+        # only a controller can be the exporting processor's own controller (SPEC section 2)
+        own_controller = node.controller_of_exporter
+        if own_controller is None:
+            own_controller = is_root and parent.role == "processor"
+        own_controller = own_controller and node.role in ("controller", "joint_controller")
         return {
             "party": node.name,
             "role": node.role,
@@ -128,10 +161,13 @@ class FactBuilder:
             "exporter_public_body": parent.public_body,
             "sub_processor": node.role == "processor" and parent.role == "processor",
             "under_processor": parent.role == "processor" and node.role in ("controller", "joint_controller"),
-            "is_root": len(parent.path) == 1,
-            "exporter_outside_eea": len(parent.path) == 1 and self.exporter_outside_eea,
+            "controller_of_exporter": own_controller,
+            "is_root": is_root,
+            "exporter_outside_eea": is_root and self.exporter_outside_eea,
             "recipient_sector": node.sector,
+            "federally_regulated": node.federally_regulated,
             "special_data": self.special,
+            "employee_data": self.employee_data,
             "subject_to_gdpr": node.subject_to_gdpr,
         }
 
@@ -149,6 +185,7 @@ class FactBuilder:
             "authorisation_kind": auth.kind,
             "authorisation_written": auth.written,
             "authorisation_granted": granted,
+            "answer_period_elapsed": auth.answer_period_elapsed,
             "notified": auth.notified,
             "objection_period_elapsed": auth.objection_period_elapsed,
             "objected": auth.objected,
@@ -161,12 +198,22 @@ class FactBuilder:
     # ------------------------------------------------------------ locations
 
     def location(
-        self, node: Recipient, parent: _Parent, place: Place, common: dict[str, Any]
+        self,
+        node: Recipient,
+        parent: _Parent,
+        place: Place,
+        common: dict[str, Any],
+        recipient_in_eea: bool = False,
     ) -> LocationFacts:
         zone = self._zone(place)
-        transfer = zone.transfer and node.role != "same_entity"
+        same_entity = node.role == "same_entity"
+        # EDPB Guidelines 05/2021 criteria 2 and 3: no transfer without another party
+        # receiving the data; an importer established in the EEA stays inside it even
+        # when its own staff reach the data from abroad; data in transit reach nobody
+        own_staff_inside = place.access == "own_staff" and recipient_in_eea
+        transfer = zone.transfer and not same_entity and place.access != "transit" and not own_staff_inside
         importer = effective_role(node.role, parent.role)
-        module = self.ref.module(parent.role, importer)
+        module = self.ref.module(parent.role, importer, common["controller_of_exporter"])
         facts: dict[str, Any] = {
             **common,
             "country": place.country,
@@ -174,7 +221,9 @@ class FactBuilder:
             "place": place.label,
             "zone": zone.zone,
             "transfer": transfer,
-            "bridge": zone.bridge is not None and node.role != "same_entity",
+            "access": place.access,
+            "recipient_in_eea": recipient_in_eea,
+            "bridge": zone.bridge is not None and not same_entity,
             "bridge_act": zone.bridge,
             "location_word": place.word,
             "is_organisation": place.organisation is not None,
@@ -183,24 +232,14 @@ class FactBuilder:
             and place.country != self.settings.home_country,
             "location_consent": node.agreement.location_consent,
             "required_module": module,
+            "combines_eu_data": node.combines_eu_data,
             **self._adequacy(node, zone.adequacy),
             **self._scc(node, module),
             **self._bcr(node, parent.role, importer),
-            **self._other_safeguards(node, parent),
+            **self._other_safeguards(node),
+            **self._derogation(node),
+            **self._assessment(node),
         }
-        facts["safeguard_counts"] = any(
-            facts[k]
-            for k in (
-                "scc_counts",
-                "bcr_counts",
-                "ad_hoc_clauses",
-                "code_of_conduct",
-                "certification_scheme",
-                "public_instrument_counts",
-            )
-        )
-        facts.update(self._derogation(node, parent))
-        facts.update(self._assessment(node, facts))
         return LocationFacts(place, zone.zone, transfer, facts)
 
     def _zone(self, place: Place) -> Zone:
@@ -210,55 +249,47 @@ class FactBuilder:
         return self.ref.zone(place.key, self.as_of)
 
     def _adequacy(self, node: Recipient, decision: AdequacyDecision | None) -> dict[str, Any]:
+        """What the decision in force says, and what the flow states that its scope reads."""
         if decision is None:
-            return {
-                "adequacy": False,
-                "adequacy_covers": False,
-                "adequacy_scope": "",
-                "adequacy_exclusions": False,
-                "adequacy_id": None,
-                "adequacy_act": None,
-                "adequacy_exclusion_text": None,
-                "adequacy_sectors": None,
-                "certifications_required": None,
-                "certification_framework": "",
-            }
+            return dict(_NO_ADEQUACY)
         scope = decision.scope
-        required: list[str] | None = None
-        framework = ""
-        if scope.kind == "full":
-            covers = True
-        elif scope.kind == "certified_organisations":
-            required = self._certifications_required(
-                {str(k): c for k, c in (scope.certifications or {}).items()}
-            )
-            covers = all(c in node.certifications for c in required)
-            default = (scope.certifications or {}).get("default", "")
-            framework = default if default in ("eu-us-dpf", "eu-us-privacy-shield") else "other"
-        else:
-            covers = node.sector in (scope.sectors or [])
+        listings = scope.certifications or {}
+        default = listings.get("default")
+        hr = listings.get("employees", default)
+        exclusions = [e for e in decision.exclusions if e.in_force(self.as_of)]
+        triggered = [e.id for e in exclusions if e.triggered_by(self.purposes, self.categories, node.sector)]
         return {
             "adequacy": True,
-            "adequacy_covers": covers,
             "adequacy_scope": scope.kind,
-            "adequacy_exclusions": decision.exclusions is not None,
+            "certification_framework": scope.framework or "",
+            "sector_in_scope": node.sector in (scope.sectors or []),
+            "employees_limited": scope.employees_limited,
+            "other_subject_data": self.other_subject_data,
+            "holds_listing": bool(set(listings.values()).intersection(node.certifications)),
+            "holds_default_listing": default in node.certifications,
+            "holds_hr_listing": hr in node.certifications,
+            "exclusion_triggered": bool(triggered),
+            "exclusion_assumed": bool(exclusions) and not triggered,
             "adequacy_id": decision.id,
             "adequacy_act": decision.act,
-            "adequacy_exclusion_text": decision.exclusions,
             "adequacy_sectors": scope.sectors,
-            "certifications_required": required,
-            "certification_framework": framework,
+            "employees_basis": scope.employees_basis,
+            "exclusions_triggered": triggered,
+            "exclusions_assumed": [e.id for e in exclusions] if not triggered else [],
+            "exclusion_texts": " ".join(e.text for e in exclusions if not triggered or e.id in triggered),
+            "exclusion_basis": sorted({e.basis for e in exclusions}),
+            "certifications_required": self._listings_needed(default, hr),
         }
 
-    def _certifications_required(self, certifications: dict[str, str]) -> list[str]:
-        """HR data needs the HR listing; any other subject (or none stated) the default one."""
-        subjects = set(self.flow.data.subjects)
-        needed = set()
-        if "employees" in subjects:
-            needed.add(certifications.get("employees", certifications["default"]))
-        if not subjects or subjects - {"employees"}:
-            needed.add(certifications["default"])
-        return sorted(needed)
+    def _listings_needed(self, default: str | None, hr: str | None) -> list[str] | None:
+        """For the message only: the listings the stated subjects call for (the rule that
+        decides coverage is `listing_covers` in policies/gdpr/transfers.yaml)."""
+        if default is None:
+            return None
+        needed = {hr} if self.employee_data else set()
+        if self.other_subject_data:
+            needed.add(default)
+        return sorted(x for x in needed if x)
 
     def _scc(self, node: Recipient, module: int) -> dict[str, Any]:
         to_sign = self.ref.scc_to_sign(module, self.as_of)
@@ -272,6 +303,8 @@ class FactBuilder:
             "scc_decision": None,
             "scc_act": None,
             "scc_problem": None,
+            "scc_new_contracts_until": None,
+            "scc_concluded_contracts_until": None,
         }
         scc = node.agreement.safeguards.scc
         if scc is None:
@@ -297,6 +330,8 @@ class FactBuilder:
             scc_decision=scc.decision,
             scc_act=clause_set.act,
             scc_problem=problem,
+            scc_new_contracts_until=_iso(clause_set.new_contracts_until),
+            scc_concluded_contracts_until=_iso(clause_set.concluded_contracts_until),
         )
         return out
 
@@ -317,50 +352,82 @@ class FactBuilder:
             "bcr_problem": problem,
         }
 
-    def _other_safeguards(self, node: Recipient, parent: _Parent) -> dict[str, Any]:
+    def _other_safeguards(self, node: Recipient) -> dict[str, Any]:
         s = node.agreement.safeguards
+        arrangement = s.administrative_arrangement
         return {
             "ad_hoc_clauses": s.ad_hoc_clauses,
             "code_of_conduct": s.code_of_conduct,
             "certification_scheme": s.certification,
             "public_instrument_stated": s.public_authority_instrument,
-            "public_instrument_counts": s.public_authority_instrument
-            and parent.public_body
-            and node.sector == "public",
+            "arrangement_stated": arrangement is not None,
+            "arrangement_authorised": arrangement is not None and arrangement.authorised,
         }
 
-    def _derogation(self, node: Recipient, parent: _Parent) -> dict[str, Any]:
+    def _derogation(self, node: Recipient) -> dict[str, Any]:
         claim = node.agreement.safeguards.derogation
         if claim is None:
-            return {
-                "derogation_stated": False,
-                "derogation_ground": "",
-                "derogation_occasional": False,
-                "derogation_public_body_excluded": False,
-                "derogation_counts": False,
-                "derogation_basis": None,
-            }
+            return dict(_NO_DEROGATION)
         record = self.ref.derogation(claim.ground)
-        excluded = record.public_body_excluded and parent.public_body
         return {
             "derogation_stated": True,
             "derogation_ground": claim.ground,
             "derogation_occasional": claim.occasional,
-            "derogation_public_body_excluded": excluded,
-            "derogation_counts": claim.occasional and not excluded,
+            "derogation_occasional_required": record.occasional_required,
+            "derogation_public_body_excluded": record.public_body_excluded,
             "derogation_basis": record.basis,
+            "derogation_occasional_basis": record.occasional_basis,
         }
 
-    def _assessment(self, node: Recipient, facts: dict[str, Any]) -> dict[str, Any]:
+    def _assessment(self, node: Recipient) -> dict[str, Any]:
         s = node.agreement.safeguards
-        relies_on_art46 = facts["transfer"] and not facts["adequacy_covers"]
-        relies_on_art46 = relies_on_art46 and (facts["safeguard_counts"] or not facts["derogation_counts"])
+        effective = {self.ref.measure(m).effective for m in s.supplementary_measures}
         outcome = s.tia.outcome if s.tia else "none"
         return {
-            "art46_route": relies_on_art46,
             "assessment_era": self.ref.assessment_required(self.as_of),
             "tia": outcome,
             "tia_outcome": outcome,
             "supplementary_measures": bool(s.supplementary_measures),
+            "measure_effective_always": "always" in effective,
+            "measure_effective_without_clear_text": "without_clear_text" in effective,
+            "needs_clear_text_access": node.needs_clear_text_access,
             "measures": list(s.supplementary_measures),
         }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+_NO_ADEQUACY: dict[str, Any] = {
+    "adequacy": False,
+    "adequacy_scope": "",
+    "certification_framework": "",
+    "sector_in_scope": False,
+    "employees_limited": False,
+    "other_subject_data": False,
+    "holds_listing": False,
+    "holds_default_listing": False,
+    "holds_hr_listing": False,
+    "exclusion_triggered": False,
+    "exclusion_assumed": False,
+    "adequacy_id": None,
+    "adequacy_act": None,
+    "adequacy_sectors": None,
+    "employees_basis": None,
+    "exclusions_triggered": [],
+    "exclusions_assumed": [],
+    "exclusion_texts": "",
+    "exclusion_basis": [],
+    "certifications_required": None,
+}
+
+_NO_DEROGATION: dict[str, Any] = {
+    "derogation_stated": False,
+    "derogation_ground": "",
+    "derogation_occasional": False,
+    "derogation_occasional_required": False,
+    "derogation_public_body_excluded": False,
+    "derogation_basis": None,
+    "derogation_occasional_basis": None,
+}

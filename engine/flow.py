@@ -30,6 +30,9 @@ ExporterRole = Literal[v.EXPORTER_ROLES]  # type: ignore[valid-type]
 Provider = Annotated[str, Field(min_length=1, max_length=40)]
 SccDecision = Literal[v.SCC_DECISIONS]  # type: ignore[valid-type]
 TiaOutcome = Literal[v.TIA_OUTCOMES]  # type: ignore[valid-type]
+Purpose = Literal[v.PURPOSES]  # type: ignore[valid-type]
+Measure = Literal[v.SUPPLEMENTARY_MEASURES]  # type: ignore[valid-type]
+Access = Literal[v.ACCESS]  # type: ignore[valid-type]
 
 
 class Model(BaseModel):
@@ -38,11 +41,15 @@ class Model(BaseModel):
 
 class CountryLocation(Model):
     country: CountryRef
+    #: full: stored, processed or accessible there; own_staff: only the recipient's own
+    #: employees or branch reach the data from there; transit: it only passes through
+    access: Access = "full"
 
 
 class CloudLocation(Model):
     cloud: Provider
     region: Annotated[str, Field(min_length=1, max_length=100)]
+    access: Access = "full"
 
 
 class OrganisationLocation(Model):
@@ -90,6 +97,8 @@ class Authorisation(Model):
     kind: Literal["specific", "general", "none"] = "none"
     written: StrictBool = True
     granted: StrictBool | None = None
+    #: asked, and the agreed time to answer ran out without a grant (EDPB 07/2020 para 156)
+    answer_period_elapsed: StrictBool = False
     notified: StrictBool = False
     objection_period_elapsed: StrictBool = False
     objected: StrictBool = False
@@ -115,6 +124,11 @@ class Tia(Model):
     outcome: TiaOutcome
 
 
+class AdministrativeArrangement(Model):
+    #: authorised by the competent supervisory authority (Art. 46(3)(b))
+    authorised: StrictBool = False
+
+
 class Safeguards(Model):
     scc: Scc | None = None
     bcr: Bcr | None = None
@@ -122,11 +136,10 @@ class Safeguards(Model):
     code_of_conduct: StrictBool = False
     certification: StrictBool = False
     public_authority_instrument: StrictBool = False
+    administrative_arrangement: AdministrativeArrangement | None = None
     derogation: DerogationClaim | None = None
     tia: Tia | None = None
-    supplementary_measures: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=50
-    )
+    supplementary_measures: list[Measure] = Field(default_factory=list, max_length=20)
 
 
 class Agreement(Model):
@@ -146,6 +159,13 @@ class Recipient(Model):
     locations: list[Location] = Field(default_factory=list, max_length=100)
     subject_to_gdpr: StrictBool = False
     sector: Sector = "commercial"
+    federally_regulated: StrictBool = False
+    #: None: true for the root recipient of a processor exporter, else false (SPEC section 2)
+    controller_of_exporter: StrictBool | None = None
+    combines_eu_data: StrictBool = True
+    needs_clear_text_access: StrictBool = True
+    purpose: Annotated[str, Field(max_length=500)] | None = None
+    affiliate: StrictBool = False
     certifications: list[Certification] = Field(default_factory=list, max_length=10)
     agreement: Agreement = Field(default_factory=Agreement)
     sub_processors: list[Recipient] = Field(default_factory=list)
@@ -159,6 +179,7 @@ class Exporter(Model):
 
 
 class Data(Model):
+    purposes: list[Purpose] = Field(default_factory=list, max_length=len(v.PURPOSES) * 2)
     categories: list[Category] = Field(default_factory=list, max_length=len(v.CATEGORIES) * 2)
     subjects: list[Subject] = Field(default_factory=list, max_length=len(v.SUBJECTS) * 2)
 

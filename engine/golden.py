@@ -29,6 +29,28 @@ MECHANISMS: dict[str, dict[str, Any]] = {
         }
     },
     "dpf": {"certifications": ["eu-us-dpf"], "agreement": {"dpa": {"signed": True}}},
+    # revision 2: a Dutch processor's sub-processor in the country, on an occasional explicit
+    # consent, which Art. 49(3) closes to the public-body exporter and so to its processors
+    "consent_via_processor": {
+        "via": "processor",
+        "agreement": {
+            "dpa": {"signed": True},
+            "flow_down": True,
+            "authorisation": {"kind": "general", "notified": True, "objection_period_elapsed": True},
+            "safeguards": {"derogation": {"ground": "explicit_consent", "occasional": True}},
+        },
+    },
+    # revision 2: keys held in the EEA do not protect data a clear-text recipient reads
+    "measures": {
+        "agreement": {
+            "dpa": {"signed": True},
+            "safeguards": {
+                "scc": {"module": 2},
+                "tia": {"outcome": "measures_required"},
+                "supplementary_measures": ["encryption_keys_in_eea"],
+            },
+        }
+    },
 }
 
 
@@ -46,13 +68,27 @@ def reference_date(engine: Engine) -> dt.date:
     return dt.date.fromisoformat(engine.reference.version.split(".")[0])
 
 
+#: the Dutch processor in front of a mechanism that applies `via` a processor
+INTERMEDIARY = {
+    "name": "Intermediary",
+    "role": "processor",
+    "country": "NL",
+    "agreement": {"dpa": {"signed": True}},
+}
+
+
 def _flow(country: str, mechanism: str, policy: str, on: dt.date) -> dict[str, Any]:
+    spec = dict(MECHANISMS[mechanism])
+    via = spec.pop("via", None)
+    recipient = {"name": "Recipient", "role": "processor", "country": country, **spec}
+    if via:
+        recipient = {**INTERMEDIARY, "sub_processors": [recipient]}
     return {
         "as_of": on.isoformat(),
         "policy": policy,
         "data": {"subjects": ["customers"]},
         "exporter": {"name": "Exporter", "country": "NL", "public_body": True},
-        "recipient": {"name": "Recipient", "role": "processor", "country": country, **MECHANISMS[mechanism]},
+        "recipient": recipient,
     }
 
 
@@ -74,7 +110,7 @@ def build(engine: Engine) -> dict[str, Any]:
     }
     return {
         "about": "Decisions of a controller (NL, public body) engaging a processor in each country; "
-        "mechanism none/scc/bcr/dpf; regenerate with `doorgifte golden --write`.",
+        f"mechanism {'/'.join(MECHANISMS)}; regenerate with `doorgifte golden --write`.",
         "dates": [d.isoformat() for d in dates],
         "policies": list(POLICIES),
         "matrix": matrix,

@@ -10,6 +10,7 @@ file and line, so a service never starts on a broken rule base.
 from __future__ import annotations
 
 import functools
+import graphlib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from engine import compiler
+from engine.conclusions import Conclusions, ordered
 from engine.errors import LoadError, LoadProblem
 from engine.messages import Catalogue
-from engine.policy_schema import ProfileFile, Rule, RuleFile, Settings
+from engine.policy_schema import Conclusion, ProfileFile, Rule, RuleFile, Settings
 from engine.yamlfile import LoadProblems, YamlDoc, read
 
 POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -53,11 +55,13 @@ class Profile:
     rules: list[Rule]
     messages: dict[str, dict[str, str]]
     doc: YamlDoc
+    conclusions: list[Conclusion] = field(default_factory=list)
     sources: dict[str, RuleSource] = field(default_factory=dict)
     own_rules: list[str] = field(default_factory=list)
     ruleset: str = ""
     body: dict[str, Any] = field(default_factory=dict)
     fields: dict[str, list[str]] = field(default_factory=dict)
+    reasoner: Conclusions | None = None
 
     @functools.cached_property
     def rule_index(self) -> dict[str, Rule]:
@@ -88,7 +92,9 @@ def _read_profile(path: Path) -> tuple[ProfileFile, YamlDoc, dict[str, RuleSourc
     doc = read(path)
     profile: ProfileFile = doc.validate(ProfileFile)
     sources = {rule.id: RuleSource(doc, ("rules", i)) for i, rule in enumerate(profile.rules)}
+    sources.update({c.id: RuleSource(doc, ("conclusions", i)) for i, c in enumerate(profile.conclusions)})
     rules = list(profile.rules)
+    conclusions = list(profile.conclusions)
     problems: list[LoadProblem] = []
     for name in profile.include:
         try:
@@ -107,9 +113,20 @@ def _read_profile(path: Path) -> tuple[ProfileFile, YamlDoc, dict[str, RuleSourc
                 )
             sources[rule.id] = RuleSource(included, ("rules", i))
             rules.append(rule)
+        for i, conclusion in enumerate(rule_file.conclusions):
+            if conclusion.id in sources:
+                first = sources[conclusion.id]
+                problems.append(
+                    included.problem(
+                        ("conclusions", i),
+                        f"duplicate conclusion id {conclusion.id!r} (first at {first.file}:{first.line})",
+                    )
+                )
+            sources[conclusion.id] = RuleSource(included, ("conclusions", i))
+            conclusions.append(conclusion)
     if problems:
         raise LoadProblems(problems)
-    return profile.model_copy(update={"rules": rules}), doc, sources
+    return profile.model_copy(update={"rules": rules, "conclusions": conclusions}), doc, sources
 
 
 def _read_catalogue(directory: Path, problems: list[LoadProblem]) -> dict[str, dict[str, str]]:
@@ -180,10 +197,12 @@ def load_policies(directories: list[Path]) -> PolicySet:
 
 def _compile(profile: Profile) -> None:
     """Compile the rules and stamp the version with a digest of what decides."""
+    profile.reasoner = Conclusions(profile.conclusions)
     profile.body = compiler.compile_rules(profile.rules)
     profile.ruleset = compiler.ruleset_name(profile.id, profile.body)
     profile.fields = compiler.referenced_facts(profile.rules)
-    content = [profile.body, profile.settings.model_dump(), profile.messages]
+    conclusions = [c.model_dump() for c in profile.conclusions]
+    content = [profile.body, conclusions, profile.settings.model_dump(), profile.messages]
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:8]
     profile.version = f"{profile.version}+{digest}"
 
@@ -208,6 +227,7 @@ def _resolve(
         parent = _resolve(spec.extends, raw, [*seen, profile_id])
     rules = [*(parent.rules if parent else []), *spec.rules]
     all_sources = {**(parent.sources if parent else {}), **sources}
+    conclusions = _conclusions(parent, spec, sources, doc)
     problems = []
     seen_ids: set[str] = set()
     for rule in rules:
@@ -230,8 +250,28 @@ def _resolve(
         extends=spec.extends,
         settings=settings.model_copy(update=overrides),
         rules=rules,
+        conclusions=conclusions,
         messages={**(parent.messages if parent else {}), **spec.messages},
         doc=doc,
         sources=all_sources,
         own_rules=[rule.id for rule in spec.rules],
     )
+
+
+def _conclusions(
+    parent: Profile | None, spec: ProfileFile, sources: dict[str, RuleSource], doc: YamlDoc
+) -> list[Conclusion]:
+    """The parent's conclusions and this profile's, each read only after those it reads."""
+    inherited = parent.conclusions if parent else []
+    clash = {c.id for c in inherited} & {c.id for c in spec.conclusions}
+    if clash:
+        raise LoadProblems([doc.problem(("conclusions",), f"conclusions defined twice: {sorted(clash)}")])
+    try:
+        return ordered([*inherited, *spec.conclusions])
+    except graphlib.CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        where = sources.get(exc.args[1][0])
+        problem = where.doc.problem(where.loc, "") if where else doc.problem((), "")
+        raise LoadProblems(
+            [LoadProblem(problem.file, problem.line, f"conclusions read each other: {cycle}")]
+        ) from None

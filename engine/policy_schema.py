@@ -5,6 +5,10 @@ parent) or a location (one place where that node handles the data). The fact
 names and their types are declared here once; `facts.py` produces exactly these
 and `validate.py` refuses a rule that names anything else or compares a fact with
 a value of the wrong type (durable-rules would compare loosely and silently).
+
+A conclusion is a named legal reading over facts ("a safeguard counts", "the
+adequacy decision covers this recipient"), written in YAML like a rule's `when`.
+Rules match on it as a boolean fact of its scope (see `conclusions.py`).
 """
 
 from __future__ import annotations
@@ -30,10 +34,13 @@ COMMON_FACTS: dict[str, Any] = {
     "exporter_public_body": BOOL,
     "sub_processor": BOOL,
     "under_processor": BOOL,
+    "controller_of_exporter": BOOL,
     "is_root": BOOL,
     "exporter_outside_eea": BOOL,
     "recipient_sector": v.SECTORS,
+    "federally_regulated": BOOL,
     "special_data": BOOL,
+    "employee_data": BOOL,
     "subject_to_gdpr": BOOL,
 }
 
@@ -45,6 +52,7 @@ HOP_FACTS: dict[str, Any] = {
     "authorisation_kind": ("specific", "general", "none"),
     "authorisation_written": BOOL,
     "authorisation_granted": ("yes", "no", "unknown"),
+    "answer_period_elapsed": BOOL,
     "notified": BOOL,
     "objection_period_elapsed": BOOL,
     "objected": BOOL,
@@ -58,17 +66,28 @@ LOCATION_FACTS: dict[str, Any] = {
     **COMMON_FACTS,
     "zone": v.ZONES,
     "transfer": BOOL,
+    "access": v.ACCESS,
+    "recipient_in_eea": BOOL,
     "bridge": BOOL,
     "location_word": ("", "EEA", "worldwide"),
     "is_organisation": BOOL,
     "outside_home_country": BOOL,
     "location_consent": BOOL,
+    # adequacy (Art. 45): the decision in force and what its scope reads
     "adequacy": BOOL,
-    "adequacy_covers": BOOL,
     "adequacy_scope": ("", "full", "certified_organisations", "sectors"),
-    "adequacy_exclusions": BOOL,
-    "certification_framework": ("", "eu-us-dpf", "eu-us-privacy-shield", "other"),
+    "certification_framework": ("", *v.CERTIFICATION_FRAMEWORKS),
+    "sector_in_scope": BOOL,
+    "employees_limited": BOOL,
+    "other_subject_data": BOOL,
+    "holds_listing": BOOL,
+    "holds_default_listing": BOOL,
+    "holds_hr_listing": BOOL,
+    "exclusion_triggered": BOOL,
+    "exclusion_assumed": BOOL,
+    # Art. 46 safeguards as stated, and whether each instrument is valid on the date
     "required_module": INT,
+    "combines_eu_data": BOOL,
     "scc_stated": BOOL,
     "scc_counts": BOOL,
     "scc_transitional": BOOL,
@@ -78,17 +97,21 @@ LOCATION_FACTS: dict[str, Any] = {
     "code_of_conduct": BOOL,
     "certification_scheme": BOOL,
     "public_instrument_stated": BOOL,
-    "public_instrument_counts": BOOL,
-    "safeguard_counts": BOOL,
+    "arrangement_stated": BOOL,
+    "arrangement_authorised": BOOL,
+    # Art. 49 derogations as stated, with what the reference data say of the ground
     "derogation_stated": BOOL,
     "derogation_ground": ("", *v.DEROGATIONS),
     "derogation_occasional": BOOL,
+    "derogation_occasional_required": BOOL,
     "derogation_public_body_excluded": BOOL,
-    "derogation_counts": BOOL,
-    "art46_route": BOOL,
+    # the transfer impact assessment and supplementary measures
     "assessment_era": BOOL,
     "tia": _TIA,
     "supplementary_measures": BOOL,
+    "measure_effective_always": BOOL,
+    "measure_effective_without_clear_text": BOOL,
+    "needs_clear_text_access": BOOL,
 }
 
 FACTS = {"hop": HOP_FACTS, "location": LOCATION_FACTS}
@@ -103,8 +126,12 @@ PARAM_FACTS: dict[str, set[str]] = {
         "place",
         "adequacy_id",
         "adequacy_act",
-        "adequacy_exclusion_text",
         "adequacy_sectors",
+        "employees_basis",
+        "exclusions_triggered",
+        "exclusions_assumed",
+        "exclusion_texts",
+        "exclusion_basis",
         "certifications_required",
         "scc_module",
         "scc_decision",
@@ -112,9 +139,12 @@ PARAM_FACTS: dict[str, set[str]] = {
         "scc_problem",
         "scc_to_sign",
         "scc_to_sign_act",
+        "scc_new_contracts_until",
+        "scc_concluded_contracts_until",
         "bcr_kind",
         "bcr_problem",
         "derogation_basis",
+        "derogation_occasional_basis",
         "tia_outcome",
         "measures",
         "bridge_act",
@@ -155,6 +185,17 @@ class Rule(Strict):
     note: str | None = None
 
 
+class Conclusion(Strict):
+    """A named legal reading over the facts of one scope, used by rules as a boolean fact."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    title: Annotated[str, Field(min_length=3)]
+    scope: Literal["hop", "location"]
+    basis: list[Annotated[str, Field(min_length=2)]] = Field(min_length=1)
+    when: dict[str, Any]
+    note: str | None = None
+
+
 class Settings(Strict):
     #: clause ids a processing agreement must contain (Art. 28(3), or a profile's checklist)
     dpa_required_clauses: list[Literal[v.CLAUSES]] | None = None  # type: ignore[valid-type]
@@ -173,12 +214,14 @@ class ProfileFile(Strict):
     extends: str | None = None
     include: list[str] = Field(default_factory=list)
     settings: Settings = Field(default_factory=Settings)
+    conclusions: list[Conclusion] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     messages: Messages = Field(default_factory=dict)
 
 
 class RuleFile(Strict):
-    rules: list[Rule]
+    conclusions: list[Conclusion] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
 
 
 class CaseExpect(Strict):

@@ -79,7 +79,46 @@ class EeaFile(Record):
 class Scope(Record):
     kind: Literal["full", "certified_organisations", "sectors"]
     certifications: dict[Literal["default", "employees"], str] | None = None
+    #: the kind of framework the listings belong to (certified_organisations only)
+    framework: Literal[v.CERTIFICATION_FRAMEWORKS] | None = None  # type: ignore[valid-type]
     sectors: list[Literal[v.SECTORS]] | None = None  # type: ignore[valid-type]
+    #: employee data are covered only for a processor or a federally regulated recipient
+    #: (Canada: PIPEDA s. 4(1)(b)); the rule that reads it is in policies/
+    employees_limited: bool = False
+    employees_basis: str | None = None
+
+
+class Trigger(Record):
+    """What in a flow request shows that an exclusion applies: any one stated item."""
+
+    purposes: list[Literal[v.PURPOSES]] = Field(default_factory=list)  # type: ignore[valid-type]
+    categories: list[Literal[v.CATEGORIES]] = Field(default_factory=list)  # type: ignore[valid-type]
+    sectors: list[Literal[v.SECTORS]] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
+class Exclusion(Record):
+    """A part of an adequacy act's scope that it does not cover.
+
+    With a trigger, a flow that states it is outside the decision. What no request field
+    can show (no trigger) is taken on the caller's word: the answer echoes an assumption."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]*$")]
+    text: str
+    basis: str
+    trigger: Trigger | None = None
+    from_: dt.date | None = Field(None, alias="from")
+    until: dt.date | None = None
+
+    def in_force(self, on: dt.date) -> bool:
+        return (self.from_ is None or self.from_ <= on) and (self.until is None or on <= self.until)
+
+    def triggered_by(self, purposes: set[str], categories: set[str], sector: str) -> bool:
+        t = self.trigger
+        if t is None:
+            return False
+        return bool(purposes.intersection(t.purposes) or categories.intersection(t.categories)) or (
+            sector in t.sectors
+        )
 
 
 class AdequacyDecision(Record):
@@ -92,7 +131,7 @@ class AdequacyDecision(Record):
     expires: dt.date | None = None
     invalidated: dt.date | None = None
     scope: Scope
-    exclusions: str | None = None
+    exclusions: list[Exclusion] = Field(default_factory=list)
     note: str | None = None
     source: Url
     confidence: Literal["high", "medium", "low"]
@@ -123,6 +162,9 @@ class ModulePair(Record):
     module: int = Field(ge=1, le=4)
     exporter: Literal["controller", "processor"]
     importer: Literal["controller", "processor"]
+    #: a controller importer that is (true) or is not (false) the exporting processor's own
+    #: controller; absent where it does not matter
+    own_controller: bool | None = None
 
 
 class SccSet(Record):
@@ -179,18 +221,36 @@ class BcrKind(Record):
 class DerogationRecord(Record):
     id: Literal[v.DEROGATIONS]  # type: ignore[valid-type]
     basis: str
+    #: Art. 49(3): not for public authorities in the exercise of their public powers
     public_body_excluded: bool
+    #: usable only for an occasional, non-repetitive transfer (recital 111, Art. 49(1)
+    #: second subparagraph, or the EDPB's reading in Guidelines 2/2018)
+    occasional_required: bool
+    occasional_basis: str | None = None
+
+
+class MeasureRecord(Record):
+    """A supplementary measure and when the EDPB found it effective (Recommendations 01/2020)."""
+
+    id: Literal[v.SUPPLEMENTARY_MEASURES]  # type: ignore[valid-type]
+    #: always: whatever the recipient's access; without_clear_text: only when the recipient
+    #: does not need the data in the clear; never: never enough on its own
+    effective: Literal["always", "without_clear_text", "never"]
+    basis: str
 
 
 class InstrumentsFile(Record):
     version: dt.date
     last_reviewed: dt.date
     modules: list[ModulePair]
+    modules_source: Url
     scc_sets: list[SccSet]
     impact_assessment: ImpactAssessment
     bcr_kinds: list[BcrKind]
     derogations: list[DerogationRecord]
     derogations_source: Url
+    supplementary_measures: list[MeasureRecord]
+    supplementary_measures_source: Url
 
 
 # ----------------------------------------------------------------- aliases
@@ -283,12 +343,13 @@ class Reference:
             self._decisions.setdefault(d.place, []).append(d)
         self._regions = {p: {r.id: r for r in f.regions} for p, f in self.providers.items()}
         self._regions_folded = {p: {r.id.casefold(): r for r in f.regions} for p, f in self.providers.items()}
-        self._modules: dict[tuple[str, str], int] = {
-            (m.exporter, m.importer): m.module for m in self.instruments.modules
+        self._modules: dict[tuple[str, str, bool | None], int] = {
+            (m.exporter, m.importer, m.own_controller): m.module for m in self.instruments.modules
         }
         self._scc = {s.id: s for s in self.instruments.scc_sets}
         self._bcr = {b.kind: b for b in self.instruments.bcr_kinds}
         self._derogations = {d.id: d for d in self.instruments.derogations}
+        self._measures = {m.id: m for m in self.instruments.supplementary_measures}
 
     # places
     def in_eea(self, country: str, on: dt.date) -> bool:
@@ -327,8 +388,11 @@ class Reference:
         return list(self._regions.get(provider, {}))
 
     # instruments
-    def module(self, exporter: str, importer: str) -> int:
-        return self._modules[(exporter, importer)]
+    def module(self, exporter: str, importer: str, own_controller: bool) -> int:
+        """The SCC module of a role pair; a controller importer of a processor exporter
+        depends on whether it is that processor's own controller."""
+        found = self._modules.get((exporter, importer, own_controller))
+        return found if found is not None else self._modules[(exporter, importer, None)]
 
     def scc_set(self, decision: str) -> SccSet:
         return self._scc[decision]
@@ -343,6 +407,9 @@ class Reference:
 
     def derogation(self, ground: str) -> DerogationRecord:
         return self._derogations[ground]
+
+    def measure(self, measure: str) -> MeasureRecord:
+        return self._measures[measure]
 
     def assessment_required(self, on: dt.date) -> bool:
         return on >= self.instruments.impact_assessment.required_from

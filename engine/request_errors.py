@@ -49,9 +49,8 @@ def pydantic_problems(exc: ValidationError) -> list[Problem]:
             expected = err.get("ctx", {}).get("expected", "")
             options = re.findall(r"'([^']*)'", expected)
             msg = f"{where}: {value!r} is not allowed"
-            hint = (
-                did_you_mean(str(value), options) if isinstance(value, str) else None
-            ) or f"expected {expected}"
+            guess = did_you_mean(str(value), options) if isinstance(value, str) else None
+            hint = f"{guess}; expected {expected}" if guess else f"expected {expected}"
         elif kind == "missing":
             msg = f"{where} is required"
             hint = None

@@ -8,7 +8,7 @@ resolved becomes a 422 problem naming the field, with the closest known ids.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import pycountry
@@ -28,6 +28,7 @@ class Place:
     city: str | None = None
     organisation: str | None = None
     word: str = ""
+    access: str = "full"  # full | own_staff | transit
 
     @property
     def key(self) -> str | None:
@@ -50,6 +51,8 @@ class Place:
             out["city"] = self.city
         if self.word:
             out["word"] = self.word
+        if self.access != "full":
+            out["access"] = self.access
         return out
 
 
@@ -106,14 +109,16 @@ class Resolver:
             if word is not None:
                 return Place(country=None, word=word), None
             return self._country_place(loc, value)
-        if isinstance(value, CountryLocation):
-            return self._country_place(f"{loc}.country", value.country)
-        if isinstance(value, CloudLocation):
-            return self._cloud_place(loc, value)
         if isinstance(value, OrganisationLocation):
             org = self._organisations.get(value.organisation.strip().casefold(), value.organisation.strip())
             return Place(country=None, organisation=org), None
-        raise TypeError(f"unexpected location {value!r}")
+        if isinstance(value, CountryLocation):
+            place, problem = self._country_place(f"{loc}.country", value.country)
+        elif isinstance(value, CloudLocation):
+            place, problem = self._cloud_place(loc, value)
+        else:
+            raise TypeError(f"unexpected location {value!r}")
+        return (replace(place, access=value.access) if place else None), problem
 
     def _country_place(self, loc: str, ref: str) -> tuple[Place | None, Problem | None]:
         code = self.country(ref)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from engine import vocabulary as v
 from engine.errors import LoadProblem, did_you_mean
 from engine.messages import Catalogue, placeholders
-from engine.policy_schema import BOOL, FACTS, INT, PARAM_FACTS, Rule
+from engine.policy_schema import BOOL, FACTS, INT, PARAM_FACTS, Conclusion, Rule
 from engine.yamlfile import YamlDoc
 
 if TYPE_CHECKING:
@@ -37,16 +37,27 @@ def _value_problem(name: str, spec: Any, value: Any) -> str | None:
     return f"fact {name!r} is one of {list(spec)}, not {value!r}"
 
 
-def _when_problems(scope: str, when: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
-    facts = FACTS[scope]
-    out: list[tuple[tuple[str | int, ...], str]] = []
+Found = list[tuple[tuple[str | int, ...], str]]
+
+
+def _when_problems(scope: str, when: dict[str, Any], facts: dict[str, Any], depth: int | None) -> Found:
+    """Problems of a condition over `facts`; `depth`: how many levels of any/all may nest
+    (None: any number, for conclusions; durable-rules takes one `any` level in a rule)."""
+    out: Found = []
     for name, value in when.items():
-        if name == "any":
-            if not isinstance(value, list) or not value or not all(isinstance(a, dict) for a in value):
-                out.append((("any",), "'any' is a non-empty list of conditions"))
+        if name in ("any", "all"):
+            if depth == 0 or (depth is not None and name == "all"):
+                out.append(
+                    ((name,), f"a rule takes one level of 'any'; name a conclusion instead of {name!r}")
+                )
                 continue
+            if not isinstance(value, list) or not value or not all(isinstance(a, dict) for a in value):
+                out.append(((name,), f"{name!r} is a non-empty list of conditions"))
+                continue
+            inner = None if depth is None else depth - 1
             for i, alternative in enumerate(value):
-                out.extend((("any", i, *loc), msg) for loc, msg in _when_problems(scope, alternative))
+                found = _when_problems(scope, alternative, facts, inner)
+                out.extend(((name, i, *loc), msg) for loc, msg in found)
             continue
         if name not in facts:
             hint = did_you_mean(name, list(facts))
@@ -85,10 +96,18 @@ def _code_problem(rule: Rule) -> str | None:
     return f"assumption codes start with 'assume.': {bad}" if bad else None
 
 
-def check_rule(rule: Rule, catalogue: Catalogue) -> list[tuple[tuple[str | int, ...], str]]:
+def scope_facts(scope: str, conclusions: list[Conclusion]) -> dict[str, Any]:
+    """The facts of a scope and the conclusions drawn over them, by type."""
+    return {**FACTS[scope], **{c.id: BOOL for c in conclusions if c.scope == scope}}
+
+
+def check_rule(
+    rule: Rule, catalogue: Catalogue, conclusions: list[Conclusion] | None = None
+) -> list[tuple[tuple[str | int, ...], str]]:
     """Problems of one rule, each with its path inside the rule."""
-    out = [(("when", *loc), msg) for loc, msg in _when_problems(rule.scope, rule.when)]
-    known = set(FACTS[rule.scope]) | PARAM_FACTS[rule.scope]
+    facts = scope_facts(rule.scope, conclusions or [])
+    out = [(("when", *loc), msg) for loc, msg in _when_problems(rule.scope, rule.when, facts, 1)]
+    known = set(facts) | PARAM_FACTS[rule.scope]
     for ref in _refs(list(rule.then.params.values())) + _refs(rule.basis):
         if ref not in known:
             hint = did_you_mean(ref, sorted(known))
@@ -113,11 +132,26 @@ def check_rule(rule: Rule, catalogue: Catalogue) -> list[tuple[tuple[str | int, 
     return out
 
 
+def check_conclusion(conclusion: Conclusion, conclusions: list[Conclusion]) -> Found:
+    out: Found = []
+    if conclusion.id in FACTS[conclusion.scope] or conclusion.id in PARAM_FACTS[conclusion.scope]:
+        out.append((("id",), f"{conclusion.id!r} is already a fact"))
+    facts = scope_facts(conclusion.scope, [c for c in conclusions if c.id != conclusion.id])
+    out.extend(
+        (("when", *loc), msg) for loc, msg in _when_problems(conclusion.scope, conclusion.when, facts, None)
+    )
+    return out
+
+
 def check_profile(profile: Profile, catalogue: Catalogue) -> list[LoadProblem]:
     problems = []
+    for conclusion in profile.conclusions:
+        source = profile.sources[conclusion.id]
+        for loc, msg in check_conclusion(conclusion, profile.conclusions):
+            problems.append(source.doc.problem((*source.loc, *loc), f"conclusion {conclusion.id}: {msg}"))
     for rule in profile.rules:
         source = profile.sources[rule.id]
-        for loc, msg in check_rule(rule, catalogue):
+        for loc, msg in check_rule(rule, catalogue, profile.conclusions):
             problems.append(source.doc.problem((*source.loc, *loc), f"rule {rule.id}: {msg}"))
     return problems
 
@@ -161,23 +195,22 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
             )
         if d.scope.kind == "sectors" and not d.scope.sectors:
             problems.append(adequacy.problem(("decisions", i, "scope"), "sector scope needs sectors"))
+        for j, exclusion in enumerate(d.exclusions):
+            _dated(problems, adequacy, ("decisions", i, "exclusions", j), exclusion.from_, exclusion.until)
         if d.organisation and d.organisation not in ref.aliases.organisations:
             problems.append(
                 adequacy.problem(("decisions", i, "organisation"), f"unknown organisation {d.organisation!r}")
             )
     problems.extend(_overlaps(ref, adequacy))
     instruments = docs[str(data_dir / "instruments.yaml")]
-    pairs = {(m.exporter, m.importer) for m in ref.instruments.modules}
-    if len(pairs) != 4:
-        problems.append(
-            instruments.problem(("modules",), "every exporter/importer role pair needs one module")
-        )
+    problems.extend(_module_problems(ref, instruments))
     for i, s in enumerate(ref.instruments.scc_sets):
         _dated(problems, instruments, ("scc_sets", i), s.adopted, s.applies_from, s.new_contracts_until)
         _dated(problems, instruments, ("scc_sets", i), s.new_contracts_until, s.concluded_contracts_until)
     missing = set(v.SCC_DECISIONS) - {s.id for s in ref.instruments.scc_sets}
     missing |= set(v.DEROGATIONS) - {d.id for d in ref.instruments.derogations}
     missing |= set(v.BCR_KINDS) - {b.kind for b in ref.instruments.bcr_kinds}
+    missing |= set(v.SUPPLEMENTARY_MEASURES) - {m.id for m in ref.instruments.supplementary_measures}
     if missing:
         problems.append(instruments.problem((), f"instruments missing for {sorted(missing)}"))
     for path, provider in ((data_dir / "regions" / f"{p}.yaml", f) for p, f in ref.providers.items()):
@@ -198,6 +231,31 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
                     doc.problem(("regions", i, "sources"), f"unknown source keys {sorted(unknown)}")
                 )
     return problems
+
+
+#: every role pair a hop can have (exporter, importer, importer is the exporter's own controller)
+_ROLE_PAIRS = [
+    ("controller", "controller", False),
+    ("controller", "processor", False),
+    ("processor", "processor", False),
+    ("processor", "controller", True),
+    ("processor", "controller", False),
+]
+
+
+def _module_problems(ref: Reference, doc: YamlDoc) -> list[LoadProblem]:
+    """Every role pair must find exactly one module."""
+    out = []
+    for exporter, importer, own in _ROLE_PAIRS:
+        found = [
+            m.module
+            for m in ref.instruments.modules
+            if (m.exporter, m.importer) == (exporter, importer) and m.own_controller in (own, None)
+        ]
+        if len(found) != 1:
+            what = f"{exporter} -> {importer}" + (" (own controller)" if own else "")
+            out.append(doc.problem(("modules",), f"role pair {what} needs exactly one module, has {found}"))
+    return out
 
 
 def _overlaps(ref: Reference, doc: YamlDoc) -> list[LoadProblem]:

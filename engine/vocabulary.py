@@ -18,6 +18,7 @@ ORDINARY_CATEGORIES = (
     "behavioural",
     "communications",
     "images",
+    "credit_information",
     "other",
 )
 SPECIAL_CATEGORIES = (
@@ -44,6 +45,34 @@ SUBJECTS = (
     "suppliers",
     "other",
 )
+
+#: purposes that some adequacy decision excludes (SPEC section 5)
+PURPOSES = (
+    "immigration_control",
+    "journalism",
+    "academic_research",
+    "religious_activity",
+    "political_activity",
+    "law_enforcement",
+    "national_security",
+)
+
+#: supplementary measures of EDPB Recommendations 01/2020; how effective each is, is data
+#: (adequacy_data/instruments.yaml `supplementary_measures`)
+SUPPLEMENTARY_MEASURES = (
+    "encryption_keys_in_eea",
+    "pseudonymisation",
+    "end_to_end_encryption",
+    "split_processing",
+    "protected_recipient",
+    "transport_encryption",
+    "provider_encryption_at_rest",
+    "contractual",
+    "organisational",
+)
+
+#: how a recipient reaches the data at a place (SPEC section 2, Location)
+ACCESS = ("full", "own_staff", "transit")
 
 ART_28_3_CLAUSES = (
     "processing_details",
@@ -88,6 +117,7 @@ CONDITION_CODES = (
     "transfer.apply_supplementary_measures",
     "transfer.inform_supervisory_authority",
     "transfer.inform_data_subjects",
+    "processing.assess_third_country_access",
 )
 DENIAL_CODES = (
     "subprocessor.authorisation_refused",
@@ -108,7 +138,16 @@ DEROGATIONS = (
     "public_register",
     "compelling_legitimate_interests",
 )
-CERTIFICATIONS = ("eu-us-dpf", "eu-us-dpf-hr", "eu-us-privacy-shield")
+CERTIFICATIONS = (
+    "eu-us-dpf",
+    "eu-us-dpf-hr",
+    "eu-us-privacy-shield",
+    "uk-us-data-bridge",
+    "uk-us-data-bridge-hr",
+    "swiss-us-dpf",
+)
+#: kinds of certification framework an adequacy decision for certified organisations uses
+CERTIFICATION_FRAMEWORKS = ("dpf", "privacy_shield", "safe_harbour")
 ROLES = ("processor", "controller", "joint_controller", "same_entity")
 EXPORTER_ROLES = ("controller", "processor")
 SECTORS = ("commercial", "non_profit", "public")
@@ -128,6 +167,9 @@ def as_dict() -> dict[str, list[str]]:
         "special_categories": list(SPECIAL_CATEGORIES),
         "criminal_categories": list(CRIMINAL_CATEGORIES),
         "subjects": list(SUBJECTS),
+        "purposes": list(PURPOSES),
+        "supplementary_measures": list(SUPPLEMENTARY_MEASURES),
+        "access": list(ACCESS),
         "dpa_clauses": list(CLAUSES),
         "dpa_clauses_art_28_3": list(ART_28_3_CLAUSES),
         "dpa_clauses_extended": list(EXTENDED_CLAUSES),

@@ -102,6 +102,16 @@ class LoggedDecision(Decision):
 # ----------------------------------------------------------------- reference data
 
 
+class ExclusionOut(Out):
+    id: str
+    text: str
+    basis: str
+    trigger: dict[str, list[str]] | None = Field(
+        description="the purposes, data categories or recipient sectors that show the exclusion applies; "
+        "null: no request field can show it, so a covered flow echoes it as an assumption"
+    )
+
+
 class AdequacyOut(Out):
     id: str
     act: str
@@ -110,7 +120,7 @@ class AdequacyOut(Out):
     expires: dt.date | None
     invalidated: dt.date | None
     scope: dict[str, Any]
-    exclusions: str | None
+    exclusions: list[ExclusionOut]
     source: str
 
 

@@ -65,7 +65,7 @@ def test_conditions_are_not_duplicated(engine):
 def test_dutch_messages(engine):
     d = engine.evaluate({**flow(country="SG"), "lang": "nl"}, TODAY)
     sign = next(c for c in d.conditions if c.code == "transfer.sign_scc")
-    assert "modelcontractbepalingen" in sign.message
+    assert "standaardcontractbepalingen" in sign.message
     en = engine.evaluate(flow(country="SG"), TODAY)
     assert [c.code for c in en.conditions] == [c.code for c in d.conditions]
 
@@ -125,3 +125,30 @@ def test_eu_spellings_and_names(engine, ref, code):
 def test_region_ids_in_any_case(engine):
     d = engine.evaluate(flow(locations=[{"cloud": "AWS", "region": "EU-CENTRAL-1"}]), TODAY)
     assert d.hops[0].locations[0].location.region == "eu-central-1"
+
+
+def test_hops_echo_purpose_affiliate_and_access(engine):
+    payload = flow(
+        country="IE",
+        purpose="customer support",
+        affiliate=True,
+        locations=["IE", {"country": "IN", "access": "own_staff"}, {"country": "US", "access": "transit"}],
+    )
+    d = engine.evaluate(payload, TODAY)
+    hop = d.hops[0]
+    assert (hop.purpose, hop.affiliate) == ("customer support", True)
+    assert [loc.location.access for loc in hop.locations] == [None, "own_staff", "transit"]
+    assert [loc.transfer for loc in hop.locations] == [False, False, False]
+    assert {c.code for c in d.conditions} == {"processing.assess_third_country_access"}
+    plain = engine.evaluate(flow(country="NL"), TODAY).model_dump(mode="json")
+    assert plain["hops"][0]["purpose"] is None and plain["hops"][0]["affiliate"] is False
+    assert "access" not in {
+        k for loc in plain["hops"][0]["locations"] for k, v in loc["location"].items() if v
+    }
+
+
+def test_a_basis_filled_from_data_may_cite_several_provisions(engine):
+    d = engine.evaluate({**flow(country="KR"), "data": {"categories": ["credit_information"]}}, TODAY)
+    note = next(f for f in d.hops[0].locations[0].findings if f.code == "transfer.adequacy_exclusion_applies")
+    assert "Commission Implementing Decision (EU) 2022/254 Art. 1(2)(b)" in note.basis
+    assert all(isinstance(b, str) for b in note.basis)

@@ -163,3 +163,31 @@ def test_location_limit(engine):
     exc, by_loc = problems(engine, flow(sub_processors=[*subs, {"name": "more", "locations": ["NL"] * 10}]))
     assert exc.code == "chain_too_large"
     assert "more than 1000 locations" in by_loc["recipient"].msg
+
+
+def test_unknown_measure_names_the_valid_ones(engine):
+    measures = ["transport_encryption", "encryption"]
+    payload = flow(country="US", agreement={"safeguards": {"supplementary_measures": measures}})
+    _, found = problems(engine, payload)
+    (problem,) = found.values()
+    assert problem.loc == "recipient.agreement.safeguards.supplementary_measures[1]"
+    assert "'encryption' is not allowed" in problem.msg
+    for measure in ("encryption_keys_in_eea", "split_processing", "protected_recipient", "organisational"):
+        assert measure in (problem.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("recipient", "locations"), [{"country": "IN", "access": "remote"}]),
+        (("data", "purposes"), ["marketing"]),
+        (("recipient", "controller_of_exporter"), "yes"),
+        (("recipient", "agreement", "safeguards", "administrative_arrangement"), {"authorised": 1}),
+        (("recipient", "agreement", "authorisation", "answer_period_elapsed"), "true"),
+    ],
+)
+def test_revision_2_fields_are_strict(engine, path, value):
+    payload = flow(country="US", agreement={"dpa": {"signed": True}, "authorisation": {}, "safeguards": {}})
+    payload["data"] = {}
+    _, found = problems(engine, with_(payload, path, value))
+    assert any(loc.startswith(".".join(path)) for loc in found)
