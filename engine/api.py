@@ -9,6 +9,7 @@ request -> FlowRequest (pydantic) -> places (resolve) -> fact records (facts)
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from engine.durable_adapter import RuleEngine
 from engine.errors import Problem, RequestInvalid, did_you_mean
 from engine.facts import FactBuilder, HopFacts, walk
 from engine.flow import FlowRequest
-from engine.loader import DATA_DIR, POLICIES_DIR, PolicySet, Profile, load_policies
+from engine.loader import DATA_DIR, POLICIES_DIR, CombineError, PolicySet, Profile, combine, load_policies
 from engine.reference import Reference, load_reference
 from engine.request_errors import check_chain_size, pydantic_problems
 from engine.resolve import Place, Resolver
@@ -31,6 +32,8 @@ MAX_DEPTH = 10
 MAX_NODES = 200
 #: places per flow, over every recipient: bounds the work of one evaluation (and its answer)
 MAX_LOCATIONS = 1000
+#: distinct combinations of profiles compiled per process: each holds rule-engine memory for good
+MAX_COMBINED = 64
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Engine:
         self._catalogues = {
             pid: policies.catalogue.merged(p.messages) for pid, p in policies.profiles.items()
         }
+        self._combined: dict[tuple[str, ...], Profile] = {}
+        self._combining = threading.Lock()
 
     @classmethod
     def load(
@@ -113,12 +118,8 @@ class Engine:
                     "use a date from 2018-05-25",
                 )
             )
-        profile = self.policies.profiles.get(flow.policy)
-        if profile is None:
-            hint = did_you_mean(flow.policy, list(self.policies.profiles)) or "known policies: " + ", ".join(
-                sorted(self.policies.profiles)
-            )
-            problems.append(Problem("policy", f"unknown policy {flow.policy!r}", hint))
+        profile, policy_problems = self.profile(flow.policy)
+        problems.extend(policy_problems)
         if "role" not in flow.recipient.model_fields_set:
             problems.append(
                 Problem(
@@ -146,8 +147,44 @@ class Engine:
         _conclude(hops, profile)
         fired = self.rules.fire(profile.ruleset, _engine_facts(hops, profile.fields))
         return Assembler(profile, self._catalogues[profile.id], flow.lang, self.reference.version).decision(
-            hops, fired, as_of
+            flow, hops, fired, as_of
         )
+
+    # ------------------------------------------------------------ profiles
+
+    def profile(self, policy: str | list[str]) -> tuple[Profile | None, list[Problem]]:
+        """The profile a request names: one id, or a list applied together (SPEC section 6),
+        also written as the combined profile's own id (`eu-residency+nl-gov`)."""
+        if isinstance(policy, str) and "+" in policy:
+            policy = policy.split("+")
+        ids = [policy] if isinstance(policy, str) else list(dict.fromkeys(policy))
+        known = self.policies.profiles
+        problems = []
+        for i, pid in enumerate(ids):
+            if pid not in known:
+                hint = did_you_mean(pid, list(known)) or "known policies: " + ", ".join(sorted(known))
+                loc = "policy" if isinstance(policy, str) else f"policy[{i}]"
+                problems.append(Problem(loc, f"unknown policy {pid!r}", hint))
+        if problems:
+            return None, problems
+        if len(ids) == 1:
+            return known[ids[0]], []
+        try:
+            return self._combination(tuple(sorted(ids))), []
+        except CombineError as exc:
+            return None, [Problem("policy", f"these profiles cannot apply together: {exc}", None)]
+
+    def _combination(self, ids: tuple[str, ...]) -> Profile:
+        with self._combining:
+            found = self._combined.get(ids)
+            if found is None:
+                if len(self._combined) >= MAX_COMBINED:
+                    raise CombineError(f"more than {MAX_COMBINED} combinations of profiles are in use")
+                found = combine([self.policies.profiles[pid] for pid in ids])
+                self.rules.add(found.ruleset, found.body)
+                self._catalogues[found.id] = self.policies.catalogue.merged(found.messages)
+                self._combined[ids] = found
+        return found
 
     def _established(self, flow: FlowRequest, places: dict[str, list[Place]]) -> dict[str, str | None]:
         """The country each node is established in: its `country`, else its first place's."""

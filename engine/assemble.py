@@ -12,9 +12,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from engine import combine
+from engine import actions, combine
 from engine.decision import Decision
 from engine.facts import HopFacts
+from engine.flow import FlowRequest
 from engine.loader import Profile
 from engine.messages import Catalogue
 from engine.policy_schema import Rule
@@ -36,10 +37,13 @@ class Assembler:
         self.lang = lang
         self.data_version = data_version
         self.conditions: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.actors: dict[tuple[Any, ...], actions.Actor] = {}
         self.denials: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.assumptions: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def decision(self, hops: list[HopFacts], fired: list[tuple[str, str]], as_of: dt.date) -> Decision:
+    def decision(
+        self, flow: FlowRequest, hops: list[HopFacts], fired: list[tuple[str, str]], as_of: dt.date
+    ) -> Decision:
         by_ref: dict[str, list[Rule]] = {}
         for rule_id, ref in fired:
             by_ref.setdefault(ref, []).append(self.rules[rule_id])
@@ -83,9 +87,25 @@ class Assembler:
                 "decision_id": str(uuid.uuid4()),
                 "decision": combine.strongest(h["decision"] for h in hop_out),
                 "as_of": as_of,
-                "policy": {"id": self.profile.id, "version": self.profile.version},
+                "policy": {
+                    "id": self.profile.id,
+                    "version": self.profile.version,
+                    "profiles": [
+                        {"id": pid, "version": version}
+                        for pid, version in (self.profile.parts or [(self.profile.id, self.profile.version)])
+                    ],
+                },
                 "reference_data": {"version": self.data_version},
+                "reference": flow.reference,
+                "labels": flow.labels,
                 "conditions": list(self.conditions.values()),
+                "actions": actions.plan(
+                    list(self.conditions.values()),
+                    list(self.actors.values()),
+                    flow.exporter.name,
+                    self.catalogue,
+                    self.lang,
+                ),
                 "denials": list(self.denials.values()),
                 "assumptions": list(self.assumptions.values()),
                 "hops": hop_out,
@@ -119,12 +139,33 @@ class Assembler:
                     "params": params,
                 }
             )
-            target = self.conditions if rule.then.effect == "condition" else self.denials
             if rule.then.effect in ("condition", "deny"):
-                action: dict[str, Any] = {"code": rule.then.code, "party": hop.recipient, "path": hop.path}
-                action.update(location=location, rule=rule.id, params=params, message=message, basis=basis)
-                target.setdefault(_key(action), action)
+                self._lift(rule, hop, location, params, message, basis)
         return findings
+
+    def _lift(
+        self,
+        rule: Rule,
+        hop: HopFacts,
+        location: str | None,
+        params: dict[str, Any],
+        message: str,
+        basis: list[str],
+    ) -> None:
+        """A condition or denial, once, with the party, path and place it concerns; a
+        condition also with the party that must act on it."""
+        item: dict[str, Any] = {"code": rule.then.code, "party": hop.recipient, "path": hop.path}
+        item.update(location=location, rule=rule.id, params=params, message=message, basis=basis)
+        key = _key(item)
+        if rule.then.effect == "deny":
+            self.denials.setdefault(key, item)
+            return
+        if key in self.conditions:
+            return
+        assert rule.then.actor is not None  # the schema requires an actor for every condition
+        actor = actions.resolve(rule.then.actor, hop.path, hop.exporter_role, hop.controller)
+        self.conditions[key] = {**item, "actor": actor.name, "actor_role": actor.role}
+        self.actors[key] = actor
 
     def _assume(
         self,

@@ -72,7 +72,9 @@ def countries(engine: Engine, as_of: dt.date) -> list[dict[str, Any]]:
 
 
 def standard_flow(engine: Engine, provider: str, region: str, as_of: dt.date, policy: str) -> dict[str, Any]:
-    profile = engine.policies.profiles[policy]
+    profile, problems = engine.profile(policy)
+    if profile is None:
+        raise ValueError(f"unknown policy {policy!r}")
     home = profile.settings.home_country or DEFAULT_HOME
     return {
         "as_of": as_of.isoformat(),
@@ -91,7 +93,7 @@ def region(engine: Engine, provider: str, region_id: str, as_of: dt.date, policy
     """Where a region is and whether a processor may hold personal data there under `policy`.
 
     Raises UnknownRegion for a region the catalogue lacks, ValueError for an unknown policy."""
-    if policy not in engine.policies.profiles:
+    if engine.profile(policy)[0] is None:
         raise ValueError(f"unknown policy {policy!r}")
     record: Region | None = engine.reference.region(provider, region_id)
     if record is None:

@@ -34,6 +34,25 @@ class Action(Out):
     params: dict[str, Any] = Field(default_factory=dict)
     message: str
     basis: list[str]
+    #: conditions only: the party that must act (null: a controller the flow does not name)
+    actor: str | None = None
+    actor_role: str | None = None
+
+
+class PlannedAction(Out):
+    """Conditions with the same code, actor and counterparty, as one thing to do (SPEC 10)."""
+
+    actor: str | None = Field(
+        description="the party that must act; null: a controller the flow does not name"
+    )
+    actor_role: str
+    code: str
+    counterparty: str | None
+    parties: list[str]
+    locations: list[str]
+    conditions: list[int] = Field(description="indexes into `conditions`")
+    message: str
+    basis: list[str]
 
 
 class Assumption(Out):
@@ -80,6 +99,11 @@ class Version(Out):
     version: str
 
 
+class PolicyVersion(Version):
+    #: every profile that applied, with its version (one, or each of a combination)
+    profiles: list[Version] = Field(default_factory=list)
+
+
 class DataVersion(Out):
     version: str
 
@@ -88,9 +112,13 @@ class Decision(Out):
     decision_id: str
     decision: DecisionValue
     as_of: dt.date
-    policy: Version
+    reference: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    logged: bool = Field(False, description="whether the decision was written to the decision log")
+    policy: PolicyVersion
     reference_data: DataVersion
     conditions: list[Action]
+    actions: list[PlannedAction] = Field(default_factory=list)
     denials: list[Action]
     assumptions: list[Assumption]
     hops: list[Hop]

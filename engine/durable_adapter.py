@@ -62,6 +62,15 @@ class RuleEngine:
         self._lock = threading.Lock()
         self._ids = itertools.count()
 
+    def add(self, name: str, body: dict[str, Any]) -> None:
+        """Register one more ruleset (a combination of profiles asked for at run time). Its
+        C memory is never freed, so callers bound how many they add."""
+        with self._lock:
+            if name in self._handles:
+                return
+            self._host.register_rulesets({name: copy.deepcopy(body)})
+            self._handles[name] = self._host.get_ruleset(name)._handle
+
     def fire(self, ruleset: str, facts: list[dict[str, Any]]) -> Fired:
         """Assert `facts` (each with a unique `ref`) and return every (rule id, ref) that fired."""
         handle = self._handles.get(ruleset)

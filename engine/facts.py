@@ -41,6 +41,8 @@ class HopFacts:
     locations: list[LocationFacts] = field(default_factory=list)
     purpose: str | None = None
     affiliate: bool = False
+    exporter_role: str = "controller"
+    controller: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class _Parent:
     public_body: bool
     third_party_disclosure: str  # yes | no | unknown
     path: tuple[str, ...]
+    #: the controller on whose behalf the data flow here, when the flow names it
+    controller: str | None = None
 
 
 def effective_role(role: str, parent_role: str) -> str:
@@ -75,7 +79,10 @@ def public_body(node: Recipient, parent: _Parent) -> bool:
 def walk(flow: FlowRequest) -> Iterator[tuple[Recipient, _Parent, str]]:
     """Every node in pre-order with its parent and its id (`r`, `r.0`, `r.0.1`...)."""
     exporter = flow.exporter
-    root_parent = _Parent(exporter.name, exporter.role, exporter.public_body, "unknown", (exporter.name,))
+    own = exporter.name if exporter.role == "controller" else None
+    root_parent = _Parent(
+        exporter.name, exporter.role, exporter.public_body, "unknown", (exporter.name,), own
+    )
     stack: list[tuple[Recipient, _Parent, str]] = [(flow.recipient, root_parent, "r")]
     while stack:
         node, parent, node_id = stack.pop()
@@ -86,6 +93,7 @@ def walk(flow: FlowRequest) -> Iterator[tuple[Recipient, _Parent, str]]:
             public_body(node, parent),
             _third_party_disclosure(node),
             (*parent.path, node.name),
+            node.name if node.role in ("controller", "joint_controller") else parent.controller,
         )
         stack.extend(
             (child, me, f"{node_id}.{i}") for i, child in reversed(list(enumerate(node.sub_processors)))
@@ -142,6 +150,8 @@ class FactBuilder:
             facts={**common, **self._agreement(node, parent)},
             purpose=node.purpose,
             affiliate=node.affiliate,
+            exporter_role=parent.role,
+            controller=parent.controller,
         )
         in_eea = established is not None and self.ref.in_eea(established, self.as_of)
         hop.locations = [self.location(node, parent, place, common, in_eea) for place in places]

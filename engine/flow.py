@@ -184,9 +184,24 @@ class Data(Model):
     subjects: list[Subject] = Field(default_factory=list, max_length=len(v.SUBJECTS) * 2)
 
 
+LabelKey = Annotated[str, Field(min_length=1, max_length=64)]
+LabelValue = Annotated[str, Field(max_length=200)]
+
+
 class FlowRequest(Model):
     as_of: dt.date | None = None
-    policy: Annotated[str, Field(min_length=1, max_length=100)] = "gdpr"
+    #: the caller's own id for this question; echoed, logged, queryable
+    reference: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    labels: Annotated[dict[LabelKey, LabelValue], Field(max_length=20)] = Field(default_factory=dict)
+    #: a what-if: answered, never written to the decision log
+    dry_run: StrictBool = False
+    #: one profile id, or up to four applied together (SPEC section 6)
+    policy: (
+        Annotated[str, Field(min_length=1, max_length=100)]
+        | Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=100)]], Field(min_length=1, max_length=4)
+        ]
+    ) = "gdpr"
     lang: Literal[v.LANGUAGES] = "en"  # type: ignore[valid-type]
     data: Data = Field(default_factory=Data)
     exporter: Exporter

@@ -62,6 +62,8 @@ class Profile:
     body: dict[str, Any] = field(default_factory=dict)
     fields: dict[str, list[str]] = field(default_factory=dict)
     reasoner: Conclusions | None = None
+    #: for a combined profile: the (id, version) of each profile it combines
+    parts: list[tuple[str, str]] = field(default_factory=list)
 
     @functools.cached_property
     def rule_index(self) -> dict[str, Rule]:
@@ -193,6 +195,49 @@ def load_policies(directories: list[Path]) -> PolicySet:
     for resolved in profiles.values():
         _compile(resolved)
     return PolicySet(profiles, catalogue, case_files)
+
+
+class CombineError(ValueError):
+    """Profiles that cannot apply together: a setting or rule they define differently."""
+
+
+def combine(profiles: list[Profile]) -> Profile:
+    """One profile applying every rule of `profiles` at once (SPEC section 6).
+
+    A rule or conclusion shared through `extends` counts once; list settings are united,
+    a scalar setting on which two profiles disagree is refused. Compiled like any profile."""
+    rules: dict[str, Rule] = {}
+    conclusions: dict[str, Conclusion] = {}
+    for p in profiles:
+        for kind, found, items in (("rule", rules, p.rules), ("conclusion", conclusions, p.conclusions)):
+            for item in items:
+                if found.setdefault(item.id, item) != item:  # type: ignore[arg-type]
+                    raise CombineError(f"the profiles define {kind} {item.id!r} differently")
+    homes = {p.settings.home_country for p in profiles} - {None}
+    if len(homes) > 1:
+        raise CombineError(f"the profiles set different home countries: {sorted(homes)}")  # type: ignore[type-var]
+    clauses = [c for p in profiles for c in (p.settings.dpa_required_clauses or [])]
+    settings = Settings(
+        home_country=next(iter(homes), None),
+        dpa_required_clauses=list(dict.fromkeys(clauses)) or None,
+    )
+    combined = Profile(
+        id="+".join(p.id for p in profiles),
+        version="combined",
+        title=" + ".join(p.title for p in profiles),
+        description=None,
+        extends=None,
+        settings=settings,
+        rules=list(rules.values()),
+        messages={k: v for p in profiles for k, v in p.messages.items()},
+        doc=profiles[0].doc,
+        conclusions=ordered(conclusions.values()),
+        sources={k: v for p in profiles for k, v in p.sources.items()},
+        own_rules=[],
+        parts=[(p.id, p.version) for p in profiles],
+    )
+    _compile(combined)
+    return combined
 
 
 def _compile(profile: Profile) -> None:

@@ -160,11 +160,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: who must act on a condition (SPEC section 10): the hop's exporter, the controller on
+#: whose behalf the chain processes, or the processor that engages the hop's recipient
+Actor = Literal["exporter", "controller", "engaging_processor"]
+
+
 class Then(Strict):
     effect: Literal[v.EFFECTS] | None = None  # type: ignore[valid-type]
     code: Annotated[str, Field(pattern=CODE.pattern)] | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     assume: list[Annotated[str, Field(pattern=CODE.pattern)]] = Field(default_factory=list)
+    actor: Actor | None = None
 
     @model_validator(mode="after")
     def _effect_or_assumption(self) -> Then:
@@ -172,6 +178,11 @@ class Then(Strict):
             raise ValueError("a rule needs an effect with a code, or an assumption (assume)")
         if self.effect is not None and self.code is None:
             raise ValueError(f"effect {self.effect!r} needs a code")
+        if (self.effect == "condition") != (self.actor is not None):
+            raise ValueError(
+                "a condition names its actor (exporter, controller or engaging_processor); "
+                "no other effect does"
+            )
         return self
 
 

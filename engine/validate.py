@@ -116,6 +116,7 @@ def check_rule(
     if why:
         out.append((("then", "code"), why))
     names = set(rule.then.params) | CONTEXT
+    out.extend(_action_template_problems(rule, catalogue))
     for code in [c for c in (rule.then.code, *rule.then.assume) if c]:
         by_lang = catalogue.templates.get(code, {})
         for lang in v.LANGUAGES:
@@ -140,6 +141,39 @@ def check_conclusion(conclusion: Conclusion, conclusions: list[Conclusion]) -> F
     out.extend(
         (("when", *loc), msg) for loc, msg in _when_problems(conclusion.scope, conclusion.when, facts, None)
     )
+    return out
+
+
+#: what an action message may name besides its first condition's params (engine/actions.py)
+ACTION_CONTEXT = {
+    "actor",
+    "as_controller",
+    "controller",
+    "counterparty",
+    "parties",
+    "party_count",
+    "locations",
+    "location_count",
+    "count",
+    "code",
+}
+
+
+def _action_template_problems(rule: Rule, catalogue: Catalogue) -> Found:
+    """An action text of a condition code may use only what every action of that code gives."""
+    if rule.then.effect != "condition":
+        return []
+    out: Found = []
+    for lang, template in catalogue.templates.get(f"action.{rule.then.code}", {}).items():
+        extra = sorted(placeholders(template) - set(rule.then.params) - ACTION_CONTEXT)
+        if extra:
+            out.append(
+                (
+                    ("then",),
+                    f"the {lang!r} action text of {rule.then.code!r} uses {extra}, "
+                    "which this rule does not give",
+                )
+            )
     return out
 
 

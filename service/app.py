@@ -17,16 +17,20 @@ import uuid
 from flask import Flask, Response, g, request
 
 from engine.api import Engine
+from engine.errors import Problem
 from service import errors, resources
 from service.config import Config
 from service.deciding import Decider
 from service.decision_log import DecisionLog, LogUnavailable, open_log
+from service.errors import ProblemError
 from service.metrics import Metrics
 from service.state import KEY, Service
 
 request_log = logging.getLogger("doorgifte.request")
 #: `<converter:name>` in a route template; labels and logs show `<name>` only
 CONVERTER = re.compile(r"<[^:>]+:([^>]+)>")
+#: a caller's X-Request-Id is kept only in this form (SPEC section 10); anything else is a 400
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def create_app(
@@ -74,6 +78,12 @@ def _register_request_log(app: Flask, metrics: Metrics) -> None:
     def _start() -> None:
         g.started = time.perf_counter()
         g.request_id = str(uuid.uuid4())
+        given = request.headers.get("X-Request-Id")
+        if given is not None:
+            if not REQUEST_ID.fullmatch(given):
+                msg = "X-Request-Id is 1 to 128 characters of A-Z, a-z, 0-9 and . _ : -"
+                raise ProblemError("bad_request", msg, [Problem("header X-Request-Id", msg, "send a UUID")])
+            g.request_id = given
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -110,7 +110,8 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
         _err(f"doorgifte evaluate: {exc.detail}")
         return EXIT_USAGE
     if isinstance(payload, dict):
-        overrides = {"as_of": args.as_of and args.as_of.isoformat(), "policy": args.policy, "lang": args.lang}
+        policy = args.policy.split(",") if args.policy and "," in args.policy else args.policy
+        overrides = {"as_of": args.as_of and args.as_of.isoformat(), "policy": policy, "lang": args.lang}
         payload.update({k: v for k, v in overrides.items() if v is not None})
     engine = load_engine(config)
     try:
@@ -122,7 +123,8 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
         _err(f"doorgifte evaluate: internal error: {type(exc).__name__}: {exc}")
         return EXIT_PROBLEMS
     if args.format == "text":
-        sys.stdout.write(decision_text(decision))
+        lang = args.lang or (payload.get("lang") if isinstance(payload, dict) else None) or "en"
+        sys.stdout.write(decision_text(decision, lang if lang in ("en", "nl") else "en"))
     else:
         sys.stdout.write(decision.model_dump_json(indent=2) + "\n")
     return EXIT_DECISION[decision.decision]
@@ -316,7 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
         "file", nargs="?", default="-", metavar="FILE", help="a flow request; - or nothing for stdin"
     )
     p.add_argument("--as-of", type=_date, help="judge the flow on this date (overrides the request's as_of)")
-    p.add_argument("--policy", help="policy profile id (overrides the request's policy)")
+    p.add_argument(
+        "--policy", help="policy profile id, or ids joined by commas (overrides the request's policy)"
+    )
     p.add_argument("--lang", choices=("en", "nl"), help="message language (overrides the request's lang)")
     p.add_argument("--format", choices=("json", "text"), default="json")
 
@@ -336,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("provider", metavar="PROVIDER")
     p.add_argument("region", nargs="?", metavar="REGION")
     p.add_argument("--as-of", type=_date)
-    p.add_argument("--policy", default="gdpr")
+    p.add_argument("--policy", default="gdpr", help="policy profile id, or ids joined by commas")
 
     p = sub.add_parser("log", help="the decision log", description="the decision log")
     log_sub = p.add_subparsers(dest="log_command", required=True, metavar="SUBCOMMAND")

@@ -47,11 +47,16 @@ class Answered:
     #: the decision as JSON text, made once: the log stores it and a batch answer embeds it
     text: str = ""
 
+    #: the flow's own `reference`, echoed even when the flow was refused
+    reference: str | None = None
+
     def as_result(self) -> dict[str, Any]:
         """One entry of a batch answer: index, status, then the decision's fields or `error`."""
         head: dict[str, Any] = {"index": self.index, "status": self.status}
         if self.decision is not None:
             return {**head, **self.decision.model_dump(mode="json")}
+        if self.reference is not None:
+            head["reference"] = self.reference
         return {**head, "error": self.error}
 
     def as_result_json(self) -> str:
@@ -72,15 +77,19 @@ class Decider:
     # ------------------------------------------------------------ one flow
 
     def decide(self, payload: Any, request_id: str) -> tuple[Decision, str]:
-        """The decision for one flow and its JSON text, logged; or a ProblemError."""
+        """The decision for one flow and its JSON text, logged unless it is a dry run; or a
+        ProblemError."""
         deadline = time.monotonic() + self.timeout
         try:
-            decision = self._evaluate(payload, today_utc(), deadline)
+            flow = self.engine.parse(payload)
+            decision = self._evaluate(flow, today_utc(), deadline)
         except RequestInvalid as exc:
             raise ProblemError.from_invalid(exc) from None
         self._check_deadline(deadline, 1, 1)
+        decision.logged = not flow.dry_run
         text = decision.model_dump_json()
-        self._log([self._entry(payload, decision, text, request_id)])
+        if decision.logged:
+            self._log([self._entry(payload, decision, text, request_id)])
         self.metrics.answered(decision)
         return decision, text
 
@@ -98,21 +107,27 @@ class Decider:
         decided = [(a, a.decision) for a in answers if a.decision is not None]
         for answer, decision in decided:
             answer.text = decision.model_dump_json()
-        self._log([self._entry(flows[a.index], d, a.text, request_id) for a, d in decided])
+        kept = [(a, d) for a, d in decided if d.logged]
+        self._log([self._entry(flows[a.index], d, a.text, request_id) for a, d in kept])
         for _, decision in decided:
             self.metrics.answered(decision)
         return answers
 
     def _answer(self, index: int, payload: Any, today: dt.date, deadline: float) -> Answered:
         try:
-            return Answered(index, 200, decision=self._evaluate(payload, today, deadline))
+            flow = self.engine.parse(payload)
+            decision = self._evaluate(flow, today, deadline)
+            decision.logged = not flow.dry_run
+            return Answered(index, 200, decision=decision)
         except RequestInvalid as exc:
             problem = ProblemError.from_invalid(exc)
         except ProblemError as exc:
             if exc.code == "evaluation_timeout":
                 raise
             problem = exc
-        return Answered(index, problem.status, error=problem.body())
+        reference = payload.get("reference") if isinstance(payload, dict) else None
+        echoed = reference if isinstance(reference, str) and len(reference) <= 200 else None
+        return Answered(index, problem.status, error=problem.body(), reference=echoed)
 
     # ------------------------------------------------------------ the log
 
@@ -161,6 +176,10 @@ class Decider:
             decision=decision.decision,
             request=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
             response=text,
+            reference=decision.reference,
+            labels=json.dumps(decision.labels, ensure_ascii=False, sort_keys=True)
+            if decision.labels
+            else None,
         )
 
     def _log(self, entries: list[LogEntry]) -> None:

@@ -44,7 +44,11 @@ COLUMNS = (
     "decision",
     "request",
     "response",
+    "reference",
+    "labels",
 )
+#: columns added after the first release, nullable, added to an older table when it is opened
+ADDED_COLUMNS = ("reference", "labels")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, UTC: text order is time order
 
 
@@ -63,13 +67,19 @@ class LogEntry:
     decision: str
     request: str  # JSON text of the flow request as received
     response: str  # JSON text of the decision as answered
+    reference: str | None = None  # the caller's own id (SPEC section 10)
+    labels: str | None = None  # JSON text of the caller's labels; also rows of decision_labels
 
     def as_json(self) -> dict[str, Any]:
         """The entry as one `doorgifte log export` line."""
         out: dict[str, Any] = asdict(self)
         out["request"] = json.loads(self.request)
         out["response"] = json.loads(self.response)
+        out["labels"] = json.loads(self.labels) if self.labels else {}
         return out
+
+    def label_rows(self) -> list[tuple[str, str, str]]:
+        return [(self.decision_id, k, v) for k, v in (json.loads(self.labels) if self.labels else {}).items()]
 
 
 def now() -> str:
@@ -85,11 +95,22 @@ def normalise_time(text: str) -> str:
 
 
 def _schema(serial: str) -> list[str]:
-    columns = ", ".join(f"{name} TEXT NOT NULL" for name in COLUMNS)
+    """The tables and indexes, for both back ends; `_add_columns` brings an older table up to date
+    before the indexes on new columns are created."""
+    columns = ", ".join(f"{name} TEXT" + ("" if name in ADDED_COLUMNS else " NOT NULL") for name in COLUMNS)
     return [
         f"CREATE TABLE IF NOT EXISTS decisions (seq {serial}, {columns}, UNIQUE (decision_id))",
         "CREATE INDEX IF NOT EXISTS decisions_decided_at ON decisions (decided_at)",
+        "CREATE TABLE IF NOT EXISTS decision_labels (decision_id TEXT NOT NULL,"
+        " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (decision_id, key))",
     ]
+
+
+#: indexes on columns an older table may lack until `_add_columns` ran
+LATE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS decisions_reference ON decisions (reference)",
+    "CREATE INDEX IF NOT EXISTS decision_labels_key_value ON decision_labels (key, value)",
+)
 
 
 class DecisionLog:
@@ -105,6 +126,10 @@ class DecisionLog:
         self._all_lock = threading.Lock()
         marks = ", ".join([self.placeholder] * len(COLUMNS))
         self._insert = f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({marks})"
+        mark = self.placeholder
+        self._insert_label = (
+            f"INSERT INTO decision_labels (decision_id, key, value) VALUES ({mark}, {mark}, {mark})"
+        )
         self._select = f"SELECT {', '.join(COLUMNS)} FROM decisions"
 
     #: the primary-key column of the table, in the back end's dialect
@@ -118,6 +143,17 @@ class DecisionLog:
 
     def _prepare_schema(self, cur: Any) -> None:
         """Anything the back end runs inside the schema transaction before creating it."""
+
+    def _columns(self, cur: Any) -> set[str]:
+        """The columns the decisions table has now."""
+        raise NotImplementedError
+
+    def _add_columns(self, cur: Any) -> None:
+        """Columns added since a log file was created, added to it (nullable: old rows keep NULL)."""
+        present = self._columns(cur)
+        for name in ADDED_COLUMNS:
+            if name not in present:
+                cur.execute(f"ALTER TABLE decisions ADD COLUMN {name} TEXT")
 
     def _transaction(self, conn: Any) -> contextlib.AbstractContextManager[Any]:
         raise NotImplementedError
@@ -134,6 +170,9 @@ class DecisionLog:
             with self._transaction(conn) as cur:
                 self._prepare_schema(cur)
                 for statement in _schema(self.serial):
+                    cur.execute(statement)
+                self._add_columns(cur)
+                for statement in LATE_INDEXES:
                     cur.execute(statement)
         except BaseException:
             conn.close()
@@ -187,10 +226,13 @@ class DecisionLog:
         if not entries:
             return
         rows = [tuple(getattr(e, c) for c in COLUMNS) for e in entries]
+        labels = [row for e in entries for row in e.label_rows()]
         with self._guard("write"):
             conn = self._conn()
             with self._transaction(conn) as cur:
                 cur.executemany(self._insert, rows)
+                if labels:
+                    cur.executemany(self._insert_label, labels)
 
     def get(self, decision_id: str) -> LogEntry | None:
         with self._guard("read"):
@@ -236,6 +278,9 @@ class SqliteLog(DecisionLog):
 
     def _errors(self) -> tuple[type[BaseException], ...]:
         return (sqlite3.Error,)
+
+    def _columns(self, cur: Any) -> set[str]:
+        return {row[1] for row in cur.execute("PRAGMA table_info(decisions)").fetchall()}
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -320,6 +365,13 @@ class PostgresLog(DecisionLog):
 
     def _prepare_schema(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.SCHEMA_LOCK,))
+
+    def _columns(self, cur: Any) -> set[str]:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'decisions' AND table_schema = current_schema()"
+        )
+        return {row[0] for row in cur.fetchall()}
 
     @contextlib.contextmanager
     def _transaction(self, conn: Any) -> Iterator[Any]:

@@ -47,12 +47,15 @@ def as_of(raw: str, loc: str = "as_of") -> dt.date:
     return value
 
 
-def policy(engine: Engine, raw: str, loc: str = "policy") -> str:
-    profiles = list(engine.policies.profiles)
-    if raw not in profiles:
-        hint = did_you_mean(raw, profiles) or "known policies: " + ", ".join(sorted(profiles))
-        raise Unknown(Problem(loc, f"unknown policy {raw!r}", hint))
-    return raw
+def policy(engine: Engine, raw: str | list[str], loc: str = "policy") -> str:
+    """The id of the profile `raw` names: one id, a list, or ids joined by `,` or `+`; a
+    combination answers as its own id (`eu-residency+nl-gov`)."""
+    ids = [part.strip() for item in ([raw] if isinstance(raw, str) else raw) for part in item.split(",")]
+    profile, problems = engine.profile(ids if len(ids) > 1 else ids[0])
+    if profile is None:
+        problem = problems[0]
+        raise Unknown(Problem(loc, problem.msg, problem.hint))
+    return profile.id
 
 
 def country(engine: Engine, ref: str, loc: str = "country") -> str:

@@ -19,8 +19,12 @@ from service import lookup
 from service.errors import ProblemError
 from service.lookup import today_utc
 
+#: query parameters that may be repeated, each value counting (`?policy=a&policy=b`)
+REPEATABLE = ("policy",)
+
 
 def check_args(allowed: Iterable[str]) -> None:
+    """Refuse unknown parameters, and a repeated one that is not a list: never read only the first."""
     known = list(allowed)
     problems = []
     for name in request.args:
@@ -29,8 +33,11 @@ def check_args(allowed: Iterable[str]) -> None:
                 f"known parameters: {', '.join(known)}" if known else "this path takes no query parameters"
             )
             problems.append(Problem(name, f"unknown query parameter {name!r}", hint))
+        elif name not in REPEATABLE and len(request.args.getlist(name)) > 1:
+            msg = f"query parameter {name!r} is given more than once"
+            problems.append(Problem(name, msg, "give it once"))
     if problems:
-        raise ProblemError("invalid_request", f"{len(problems)} unknown query parameter(s)", problems)
+        raise ProblemError("invalid_request", f"{len(problems)} bad query parameter(s)", problems)
 
 
 def as_of() -> dt.date:
@@ -44,8 +51,9 @@ def as_of() -> dt.date:
 
 
 def policy(engine: Engine) -> str:
+    """`?policy=a`, `?policy=a,b` or `?policy=a&policy=b`: every value counts."""
     try:
-        return lookup.policy(engine, request.args.get("policy", lookup.DEFAULT_POLICY))
+        return lookup.policy(engine, request.args.getlist("policy") or [lookup.DEFAULT_POLICY])
     except lookup.Unknown as exc:
         raise invalid(exc) from None
 

@@ -72,6 +72,7 @@ class BatchError(Out):
 
     index: int
     status: int
+    reference: str | None = Field(None, description="the flow's own reference, when it gave a valid one")
     error: ProblemDetails
 
 
@@ -96,7 +97,7 @@ class LogRecord(Out):
 class LoggedDecision(Decision):
     """A decision as answered, read back from the decision log, with when and what was asked."""
 
-    logged: LogRecord
+    log: LogRecord
 
 
 # ----------------------------------------------------------------- reference data

@@ -1,10 +1,11 @@
 """Plain-text output of the command line: a decision to read, and aligned tables.
 
 The text form of a decision is for a person at a terminal: the decision first,
-then each hop (its path, the recipient's role and the hop's decision) with every
-finding as `effect code: message [basis]`, each location under it, and finally
-the assumptions the answer rests on. JSON (`--format json`) stays the form for
-programs.
+then what is to be done (the action plan: who does what), then each hop (its path,
+the recipient's role and the hop's decision) with every finding as
+`effect code: message [basis]`, each location under it, and finally the
+assumptions the answer rests on. Its own words follow the decision's language.
+JSON (`--format json`) stays the form for programs.
 """
 
 from __future__ import annotations
@@ -14,30 +15,72 @@ from typing import Any
 
 from engine.decision import Decision, Finding, LocationResult
 
+WORDS = {
+    "en": {
+        "decision": "decision",
+        "allow": "allow",
+        "conditions": "conditions",
+        "deny": "deny",
+        "as_of": "as of",
+        "policy": "policy",
+        "data": "reference data",
+        "id": "decision id",
+        "reference": "reference",
+        "todo": "to do",
+        "hop": "hop",
+        "role": "role",
+        "assumptions": "assumptions",
+        "none": "none",
+    },
+    "nl": {
+        "decision": "besluit",
+        "allow": "toegestaan",
+        "conditions": "onder voorwaarden",
+        "deny": "niet toegestaan",
+        "as_of": "per",
+        "policy": "beleid",
+        "data": "referentiegegevens",
+        "id": "besluit-id",
+        "reference": "kenmerk",
+        "todo": "te doen",
+        "hop": "schakel",
+        "role": "rol",
+        "assumptions": "aannames",
+        "none": "geen",
+    },
+}
 
-def decision_text(decision: Decision) -> str:
+
+def decision_text(decision: Decision, lang: str = "en") -> str:
+    w = WORDS[lang]
     lines = [
-        f"decision: {decision.decision}",
-        f"as of {decision.as_of.isoformat()}; policy {decision.policy.id} {decision.policy.version}; "
-        f"reference data {decision.reference_data.version}",
-        f"decision id: {decision.decision_id}",
+        f"{w['decision']}: {w[decision.decision]}",
+        f"{w['as_of']} {decision.as_of.isoformat()}; {w['policy']} {decision.policy.id} "
+        f"{decision.policy.version}; {w['data']} {decision.reference_data.version}",
+        f"{w['id']}: {decision.decision_id}",
     ]
+    if decision.reference:
+        lines.append(f"{w['reference']}: {decision.reference}")
+    if decision.actions:
+        lines.append("")
+        lines.append(f"{w['todo']}:")
+        lines.extend(f"  {n}. {action.message}" for n, action in enumerate(decision.actions, start=1))
     for number, hop in enumerate(decision.hops, start=1):
         lines.append("")
-        lines.append(f"hop {number}: {' -> '.join(hop.path)}")
-        lines.append(f"  role: {hop.role}; decision: {hop.decision}")
+        lines.append(f"{w['hop']} {number}: {' -> '.join(hop.path)}")
+        lines.append(f"  {w['role']}: {hop.role}; {w['decision']}: {w[hop.decision]}")
         lines.extend("  " + finding_text(f) for f in hop.findings)
         for location in hop.locations:
             lines.append("  " + location_text(location))
             lines.extend("    " + finding_text(f) for f in location.findings)
     lines.append("")
     if decision.assumptions:
-        lines.append("assumptions:")
+        lines.append(f"{w['assumptions']}:")
         for item in decision.assumptions:
-            where = f" at {item.location}" if item.location else ""
+            where = f", {item.location}" if item.location else ""
             lines.append(f"  {item.code} ({item.party}{where}): {item.message}")
     else:
-        lines.append("assumptions: none")
+        lines.append(f"{w['assumptions']}: {w['none']}")
     return "\n".join(lines) + "\n"
 
 

@@ -84,7 +84,8 @@ def decide_batch() -> Response:
 @describe("A logged decision", {200: LoggedDecision}, errors=("decision_log_unavailable",))
 def logged(decision_id: str) -> Response:
     """The decision as it was answered, read from the decision log (it survives restarts),
-    with the request that asked for it and when. Unknown or malformed ids are 404."""
+    with the request that asked for it and when (`log`). Unknown or malformed ids are 404;
+    a dry run was never logged, so its id is unknown here too."""
     service = current()
     params.check_args(())
     canonical = _canonical_uuid(decision_id)
@@ -95,7 +96,7 @@ def logged(decision_id: str) -> Response:
         )
         raise ProblemError("not_found", problem.msg, [problem])
     answer: dict[str, Any] = json.loads(entry.response)
-    answer["logged"] = {
+    answer["log"] = {
         "decided_at": entry.decided_at,
         "request_id": entry.request_id,
         "request": json.loads(entry.request),

@@ -34,7 +34,7 @@ def tool() -> Path:
 #: soon as one of them passes, so this list can only shrink.
 PENDING = {
     "example-r2-uk-exporter-needs-the-idta": "issue 17: the UK regime (SPEC section 4a)",
-    "example-r2-exporter-outside-europe-needs-its-status": "issue 17: exporters outside Europe (SPEC section 4a)",
+    "example-r2-exporter-outside-europe-needs-its-status": "issue 17: exporters elsewhere (SPEC 4a)",
 }
 
 

@@ -112,7 +112,7 @@ def test_two_workers_share_the_postgres_log_across_a_restart(postgres, pg_log):
     try:
         for answer in answers:
             back = requests.get(second.url + f"/v1/decisions/{answer['decision_id']}", timeout=10).json()
-            back.pop("logged")
+            back.pop("log")
             assert back == answer
     finally:
         second.close()

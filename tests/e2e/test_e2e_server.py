@@ -20,7 +20,7 @@ def test_decision_is_answered_logged_and_read_back(server):
     assert answer.status_code == 200
     decision = answer.json()
     back = requests.get(server.url + f"/v1/decisions/{decision['decision_id']}", timeout=10).json()
-    assert back.pop("logged")["request"] == FLOWS["chain"]
+    assert back.pop("log")["request"] == FLOWS["chain"]
     assert back == decision
 
 

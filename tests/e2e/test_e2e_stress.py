@@ -96,7 +96,7 @@ def test_two_workers_answer_20000_concurrent_decisions_like_one_thread_and_log_e
                 body = back.json()
                 k = answered[decision_id]
                 assert body["decision_id"] == decision_id
-                assert body["logged"]["request"] == flows[k]
+                assert body["log"]["request"] == flows[k]
                 assert comparable(body) == expected[k]
         assert server.stop() == 0
     finally:

@@ -68,7 +68,7 @@ def test_shipped_profiles_load():
             "denial code 'transfer.made_up' is not in the contract",
         ),
         (
-            {"then": "{effect: condition, code: policy.no_message}"},
+            {"then": "{effect: condition, code: policy.no_message, actor: exporter}"},
             "no 'en' message for code 'policy.no_message'",
         ),
         (

@@ -255,6 +255,8 @@ def test_log_export_writes_json_lines_since_a_time(capsys, tmp_path):
         "decision",
         "request",
         "response",
+        "reference",
+        "labels",
     }
     code, out, _ = run(capsys, "log", "export", "--db", str(db), "--since", "2026-01-15")
     assert [json.loads(line)["request"] for line in out.splitlines()] == [{"n": 2}]

@@ -147,3 +147,16 @@ def test_vocabulary_is_every_id_list(client):
     assert body == vocabulary.as_dict()
     assert "health" in body["special_categories"]
     assert "transfer.sign_scc" in body["condition_codes"]
+
+
+def test_region_under_combined_profiles_in_every_query_form(client):
+    forms = ["policy=nl-gov&policy=eu-residency", "policy=nl-gov,eu-residency", "policy=eu-residency,nl-gov"]
+    answers = [client.get(f"/v1/regions/aws/us-east-1?as_of=2026-11-22&{q}").get_json() for q in forms]
+    assert {a["policy"] for a in answers} == {"eu-residency+nl-gov"}
+    assert {a["decision"] for a in answers} == {"deny"}
+
+
+def test_a_repeated_single_value_parameter_is_refused(client):
+    response = client.get("/v1/regions/aws/us-east-1?as_of=2026-11-22&as_of=2020-01-01")
+    problem = assert_problem(response, 422, "invalid_request")
+    assert problem["errors"][0]["loc"] == "as_of"
