@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.localise import Localiser
 from engine.messages import Catalogue
 
 #: the controller's role in words; alone it names a controller the flow does not name (the
@@ -75,7 +76,12 @@ def _append_new(target: list[str], items: list[str]) -> None:
 
 
 def plan(
-    conditions: list[dict[str, Any]], actors: list[Actor], caller: str, catalogue: Catalogue, lang: str
+    conditions: list[dict[str, Any]],
+    actors: list[Actor],
+    caller: str,
+    catalogue: Catalogue,
+    lang: str,
+    words: Localiser,
 ) -> list[dict[str, Any]]:
     """The actions for `conditions` (each with its resolved actor), in the order of SPEC 10."""
     groups: dict[tuple[str, str | None, str, str | None], _Group] = {}
@@ -86,12 +92,12 @@ def plan(
             group = groups[key] = _Group(actor, condition["code"], condition)
         group.add(index, condition)
     ordered = sorted(groups.values(), key=lambda g: (g.actor.name != caller, g.conditions[0]))
-    return [_action(group, catalogue, lang) for group in ordered]
+    return [_action(group, catalogue, lang, words) for group in ordered]
 
 
-def _action(group: _Group, catalogue: Catalogue, lang: str) -> dict[str, Any]:
+def _action(group: _Group, catalogue: Catalogue, lang: str, words: Localiser) -> dict[str, Any]:
     actor = group.actor
-    message = _message(group, catalogue, lang)
+    message = _message(group, catalogue, lang, words)
     return {
         "actor": actor.name,
         "actor_role": actor.role,
@@ -105,7 +111,7 @@ def _action(group: _Group, catalogue: Catalogue, lang: str) -> dict[str, Any]:
     }
 
 
-def _message(group: _Group, catalogue: Catalogue, lang: str) -> str:
+def _message(group: _Group, catalogue: Catalogue, lang: str, words: Localiser) -> str:
     template = f"action.{group.code}"
     if template not in catalogue.templates:
         # a custom policy code without an action text: its one condition says it, or a count does
@@ -126,11 +132,11 @@ def _message(group: _Group, catalogue: Catalogue, lang: str) -> str:
         "counterparty": actor.counterparty or word,
         "parties": names(group.parties, lang, SHOWN_PARTIES),
         "party_count": len(group.parties),
-        "locations": names(group.locations, lang, SHOWN_LOCATIONS),
+        "locations": names(words.places(group.locations, lang), lang, SHOWN_LOCATIONS),
         "location_count": len(group.locations),
         "count": len(group.conditions),
     }
-    return catalogue.render(template, lang, values)
+    return catalogue.render(template, lang, words.values(values, lang))
 
 
 def names(items: list[str], lang: str, shown: int) -> str:

@@ -23,6 +23,7 @@ from engine.errors import Problem, RequestInvalid, did_you_mean
 from engine.facts import FactBuilder, HopFacts, walk
 from engine.flow import FlowRequest
 from engine.loader import DATA_DIR, POLICIES_DIR, CombineError, PolicySet, Profile, combine, load_policies
+from engine.localise import Localiser
 from engine.reference import Reference, load_reference
 from engine.request_errors import check_chain_size, pydantic_problems
 from engine.resolve import Place, Resolver
@@ -51,6 +52,7 @@ class Engine:
         self.reference = reference
         self.limits = limits or Limits()
         self.resolver = Resolver(reference)
+        self.words = Localiser(reference)
         self.rules = RuleEngine(policies.rulesets())
         self._catalogues = {
             pid: policies.catalogue.merged(p.messages) for pid, p in policies.profiles.items()
@@ -146,9 +148,9 @@ class Engine:
         hops = builder.hops(places, self._established(flow, places))
         _conclude(hops, profile)
         fired = self.rules.fire(profile.ruleset, _engine_facts(hops, profile.fields))
-        return Assembler(profile, self._catalogues[profile.id], flow.lang, self.reference.version).decision(
-            flow, hops, fired, as_of
-        )
+        catalogue = self._catalogues[profile.id]
+        assembler = Assembler(profile, catalogue, flow.lang, self.reference.version, self.words)
+        return assembler.decision(flow, hops, fired, as_of)
 
     # ------------------------------------------------------------ profiles
 

@@ -17,6 +17,7 @@ from engine.decision import Decision
 from engine.facts import HopFacts
 from engine.flow import FlowRequest
 from engine.loader import Profile
+from engine.localise import Localiser
 from engine.messages import Catalogue
 from engine.policy_schema import Rule
 
@@ -30,8 +31,11 @@ def _value(value: Any, facts: dict[str, Any]) -> Any:
 class Assembler:
     """Turns fired rules into findings, hops and the response of SPEC section 3."""
 
-    def __init__(self, profile: Profile, catalogue: Catalogue, lang: str, data_version: str):
+    def __init__(
+        self, profile: Profile, catalogue: Catalogue, lang: str, data_version: str, words: Localiser
+    ):
         self.profile = profile
+        self.words = words
         self.rules = profile.rule_index
         self.catalogue = catalogue
         self.lang = lang
@@ -105,6 +109,7 @@ class Assembler:
                     flow.exporter.name,
                     self.catalogue,
                     self.lang,
+                    self.words,
                 ),
                 "denials": list(self.denials.values()),
                 "assumptions": list(self.assumptions.values()),
@@ -122,13 +127,18 @@ class Assembler:
         findings = []
         for rule in rules:
             params = {k: _value(val, facts) for k, val in rule.then.params.items()}
-            context = {"party": hop.recipient, "location": location or facts.get("place")}
+            context = {
+                "party": hop.recipient,
+                "location": location or facts.get("place"),
+                **self.words.controller(hop.controller, self.lang),
+            }
             for code in rule.then.assume:
                 self._assume(code, rule, params, context, hop, location)
             if rule.then.effect is None or rule.then.code is None:
                 continue
-            basis = _basis(rule.basis, facts)
-            message = self.catalogue.render(rule.then.code, self.lang, {**params, **context})
+            basis = self.words.basis(_basis(rule.basis, facts), self.lang)
+            values = self.words.values({**params, **context}, self.lang)
+            message = self.catalogue.render(rule.then.code, self.lang, values)
             findings.append(
                 {
                     "rule": rule.id,
@@ -180,7 +190,8 @@ class Assembler:
         if location is not None:
             item["location"] = location
         item["params"] = params
-        item["message"] = self.catalogue.render(code, self.lang, {**params, **context})
+        values = self.words.values({**params, **context}, self.lang)
+        item["message"] = self.catalogue.render(code, self.lang, values)
         self.assumptions.setdefault(_key(item), item)
 
 

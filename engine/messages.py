@@ -7,11 +7,13 @@ value as a dash, so a message never fails on an absent optional fact.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from typing import Any
 
 _FORMATTER = string.Formatter()
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
 def placeholders(template: str) -> set[str]:
@@ -34,7 +36,8 @@ class Catalogue:
 
     def render(self, code: str, lang: str, values: dict[str, Any]) -> str:
         template = self.templates[code][lang]
-        return template.format_map({k: _text(v) for k, v in values.items()})
+        text = template.format_map({k: _text(v) for k, v in values.items()})
+        return _DOUBLE_STOP.sub(".", text)  # a name ending in "." before the template's own stop
 
     def merged(self, extra: dict[str, dict[str, str]]) -> Catalogue:
         return Catalogue({**self.templates, **extra})

@@ -8,6 +8,7 @@ resolved becomes a 422 problem naming the field, with the closest known ids.
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -67,6 +68,22 @@ def _country_names() -> list[str]:
     return sorted(names)
 
 
+@lru_cache(maxsize=1)
+def _dutch_names() -> dict[str, str]:
+    """Country names in Dutch from pycountry's own translations (`Nederland`, `Duitsland`,
+    `Verenigde Staten`), case-folded; `_lookup` also takes them with the article a Dutch text
+    puts before some ("de Verenigde Staten")."""
+    dutch = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["nl"])
+    names: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            english = getattr(c, attr, None)
+            if english:
+                name = dutch.gettext(english).casefold()
+                names.setdefault(name, c.alpha_2)
+    return names
+
+
 class Resolver:
     def __init__(self, reference: Reference):
         self.ref = reference
@@ -89,6 +106,10 @@ class Resolver:
     def _lookup(self, key: str) -> str | None:
         if key in self._aliases:
             return self._aliases[key]
+        dutch = _dutch_names()
+        for candidate in (key, key.removeprefix("de "), key.removeprefix("het ")):
+            if candidate in dutch:
+                return dutch[candidate]
         for candidate in (key, key.removeprefix("the ")):
             try:
                 return pycountry.countries.lookup(candidate).alpha_2

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import vocabulary as v
 from engine.errors import LoadProblem, did_you_mean
+from engine.localise import DERIVED
 from engine.messages import Catalogue, placeholders
 from engine.policy_schema import BOOL, FACTS, INT, PARAM_FACTS, Conclusion, Rule
 from engine.yamlfile import YamlDoc
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from engine.loader import Profile
     from engine.reference import Reference
 
-CONTEXT = {"party", "location"}
+#: what every finding's message may name besides its params (assemble.py, localise.py)
+CONTEXT = {"party", "location", "controller", "controller_cap"}
 
 
 def _value_problem(name: str, spec: Any, value: Any) -> str | None:
@@ -116,6 +118,7 @@ def check_rule(
     if why:
         out.append((("then", "code"), why))
     names = set(rule.then.params) | CONTEXT
+    names |= {derived for derived, source in DERIVED.items() if source in rule.then.params}
     out.extend(_action_template_problems(rule, catalogue))
     for code in [c for c in (rule.then.code, *rule.then.assume) if c]:
         by_lang = catalogue.templates.get(code, {})
@@ -165,7 +168,8 @@ def _action_template_problems(rule: Rule, catalogue: Catalogue) -> Found:
         return []
     out: Found = []
     for lang, template in catalogue.templates.get(f"action.{rule.then.code}", {}).items():
-        extra = sorted(placeholders(template) - set(rule.then.params) - ACTION_CONTEXT)
+        given = set(rule.then.params) | {d for d, source in DERIVED.items() if source in rule.then.params}
+        extra = sorted(placeholders(template) - given - ACTION_CONTEXT)
         if extra:
             out.append(
                 (

@@ -15,10 +15,11 @@ import logging
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import ERRORS, Problem, RequestInvalid
+from service import dutch
 
 PROBLEM_BASE = "https://doorgifte.nl/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -84,8 +85,22 @@ def problem_body(
     return body
 
 
+def answer_language(payload: Any = None) -> str:
+    """`nl` when the flow asks for it (`"lang": "nl"`) or the caller prefers Dutch
+    (`Accept-Language`), else `en`."""
+    if isinstance(payload, dict) and payload.get("lang") in ("en", "nl"):
+        return str(payload["lang"])
+    if g.get("lang"):
+        return str(g.lang)
+    return "nl" if request.accept_languages.best_match(["en", "nl"]) == "nl" else "en"
+
+
+def in_language(body: dict[str, Any], lang: str) -> dict[str, Any]:
+    return dutch.problem(body) if lang == "nl" else body
+
+
 def problem_response(problem: ProblemError) -> Response:
-    body = problem.body()
+    body = in_language(problem.body(), answer_language())
     response = Response(problem_json(body), status=body["status"], mimetype=PROBLEM_MEDIA_TYPE)
     for name, value in problem.headers.items():
         response.headers[name] = value

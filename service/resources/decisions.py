@@ -15,7 +15,7 @@ from engine.decision import Decision
 from engine.errors import Problem
 from engine.flow import FlowRequest
 from service import body, params
-from service.errors import ProblemError
+from service.errors import ProblemError, answer_language, in_language
 from service.openapi import describe
 from service.schemas import BatchRequest, BatchResponse, LoggedDecision
 from service.state import current
@@ -55,6 +55,8 @@ def decide() -> Response:
     service = current()
     params.check_args(())
     payload = body.read_json(request, service.config.max_body)
+    if isinstance(payload, dict) and payload.get("lang") in ("en", "nl"):
+        g.lang = payload["lang"]
     decision, text = service.decider.decide(payload, g.request_id)
     g.decision_ids = [decision.decision_id]
     response = Response(text, mimetype="application/json")
@@ -72,6 +74,9 @@ def decide_batch() -> Response:
     params.check_args(())
     flows = _flows(body.read_json(request, service.config.max_body), service.config.max_batch)
     answers = service.decider.decide_batch(flows, g.request_id)
+    for answer in answers:
+        if answer.error is not None:
+            answer.error = in_language(answer.error, answer_language(flows[answer.index]))
     g.decision_ids = [a.decision.decision_id for a in answers if a.decision is not None]
     counts = Counter(a.decision.decision if a.decision is not None else "error" for a in answers)
     summary = {key: counts.get(key, 0) for key in ("allow", "conditions", "deny", "error")}

@@ -115,3 +115,27 @@ def test_an_older_log_file_gains_the_new_columns(tmp_path):
     )
     assert [e.reference for e in log.entries()] == [None, "R"]
     log.close()
+
+
+def test_problems_in_dutch_with_lang_or_accept_language(client, flows):
+    flow = {**flows["invalid"], "lang": "nl"}
+    problem = assert_problem(post(client, flow), 422, "invalid_request")
+    assert problem["title"] == "Het verzoek voldoet niet aan het contract"
+    assert problem["detail"].endswith("in het verzoek")
+    assert any(e["msg"].startswith("onbekend land") for e in problem["errors"])
+    by_header = client.get(
+        "/v1/regions/aws/nowhere-1", headers={"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
+    )
+    problem = assert_problem(by_header, 404, "not_found")
+    assert problem["title"] == "Niet gevonden" and problem["errors"][0]["msg"].startswith("onbekende regio")
+    english = assert_problem(post(client, flows["invalid"]), 422, "invalid_request")
+    assert english["title"] == "The request breaks the contract"
+
+
+def test_a_batch_flow_problem_follows_that_flows_language(client, flows):
+    body = post(
+        client, {"flows": [{**flows["invalid"], "lang": "nl"}, flows["invalid"]]}, "/v1/decisions/batch"
+    )
+    first, second = body.get_json()["results"]
+    assert first["error"]["title"] == "Het verzoek voldoet niet aan het contract"
+    assert second["error"]["title"] == "The request breaks the contract"
