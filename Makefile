@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
 	touch $(STAMP)
 
+# make serve PORT=8081 when 8080 is taken
+PORT ?= 8080
 serve: install
 	mkdir -p var
-	$(BIN)/doorgifte serve --host 127.0.0.1 --port 8080
+	$(BIN)/doorgifte serve --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -51,6 +51,7 @@ def targets(results: dict[str, Any]) -> list[Row]:
     batch_http = _get(results, "batch", "http_1_worker", "median_ms")
     flows = _get(results, "batch", "flows") or 0
     growth = _get(results, "memory", "growth_mb")
+    plan = _get(results, "action_plan", "chain_3hop_6loc", "ratio")
     decisions = _get(results, "memory", "decisions") or 0
     vs_cedar = tc / cedar if tc and cedar else None
     vs_rego = rego / tc if tc and rego else None
@@ -105,6 +106,13 @@ def targets(results: dict[str, Any]) -> list[Row]:
             batch_http,
             lambda v: v <= 300,
             f"{batch_http or 0:.0f} ms",
+        ),
+        _target(
+            "action_plan_share",
+            "the action plan adds <= 10% to a 3-hop chain",
+            plan,
+            lambda v: v <= 1.10,
+            f"{((plan or 1) - 1) * 100:+.1f}%",
         ),
         _target(
             "memory_growth",

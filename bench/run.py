@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import batch, http, inprocess, memory, peers, report
+from bench import actions, batch, http, inprocess, memory, peers, report
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -186,6 +186,9 @@ def run(mode: str, out: Path) -> dict[str, Any]:
         results["latency"], results["peers"] = both.get("latency", both), both.get("peers", both)
         results["http"] = guarded("HTTP", lambda: http.run(settings, workdir))
         results["batch"] = guarded("batch", lambda: batch.run(engine, settings, workdir))
+        results["action_plan"] = guarded(
+            "action plan", lambda: actions.run(engine, max(3, settings.rounds), settings.calls // 4 or 1)
+        )
     results["memory"] = guarded("memory", lambda: part_memory(settings))
     results["meta"] = about_run(started, busy0, own0, load0)
     results["targets"] = report.targets(results)

@@ -87,6 +87,8 @@ class Localiser:
 
     def values(self, values: dict[str, Any], lang: str) -> dict[str, Any]:
         """The values a message template is filled with, in `lang` (params stay as they are)."""
+        if lang == "en":
+            return self._english(values)
         out = dict(values)
         if "decision" in out:
             out["decision_title"] = SCC_TITLES[lang].get(out["decision"], out["decision"])
@@ -107,6 +109,19 @@ class Localiser:
             texts = self.labels.exclusions.get("nl", {})
             out["texts"] = " ".join(texts.get(e, "") for e in out["exclusions"]).strip() or out.get("texts")
         return out
+
+    def _english(self, values: dict[str, Any]) -> dict[str, Any]:
+        """English keeps ids, but for the clause set's title, a derogation ground and the
+        location words; most messages need none of these, so nothing is copied then."""
+        changes: dict[str, Any] = {}
+        if "decision" in values:
+            changes["decision_title"] = SCC_TITLES["en"].get(values["decision"], values["decision"])
+        if "ground" in values:
+            changes["ground"] = self.words("derogations", values["ground"], "en")
+        words = self.labels.location_words.get("en", {})
+        if values.get("location") in words:
+            changes["location"] = words[values["location"]]
+        return {**values, **changes} if changes else values
 
     def controller(self, name: str | None, lang: str) -> dict[str, str]:
         """`{controller}` and `{controller_cap}`: the role, named when the flow names it, so that

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 _FORMATTER = string.Formatter()
@@ -28,16 +28,29 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+class _Dash(dict[str, str]):
+    """A missing value reads as a dash, never as an error."""
+
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
 @dataclass
 class Catalogue:
     """code -> language -> template."""
 
     templates: dict[str, dict[str, str]]
+    _fields: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def render(self, code: str, lang: str, values: dict[str, Any]) -> str:
+        """The template filled in; only the values it names are turned into text."""
         template = self.templates[code][lang]
-        text = template.format_map({k: _text(v) for k, v in values.items()})
-        return _DOUBLE_STOP.sub(".", text)  # a name ending in "." before the template's own stop
+        names = self._fields.get((code, lang))
+        if names is None:
+            names = self._fields[(code, lang)] = tuple(placeholders(template))
+        text = template.format_map(_Dash({k: _text(values[k]) for k in names if k in values}))
+        # a name ending in "." before the template's own full stop
+        return _DOUBLE_STOP.sub(".", text) if ".." in text else text
 
     def merged(self, extra: dict[str, dict[str, str]]) -> Catalogue:
         return Catalogue({**self.templates, **extra})

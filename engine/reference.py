@@ -343,6 +343,17 @@ class Reference:
             self._decisions.setdefault(d.place, []).append(d)
         self._regions = {p: {r.id: r for r in f.regions} for p, f in self.providers.items()}
         self._regions_folded = {p: {r.id.casefold(): r for r in f.regions} for p, f in self.providers.items()}
+        # display names as consoles and Terraform plans spell them ("West Europe", "westeurope")
+        # Azure takes a location by its display name too ("West Europe" for westeurope), in its
+        # portal, CLI and Terraform plans; other providers' names are descriptions, not ids
+        self._regions_named = {
+            p: {_squash(r.name): r for r in f.regions}
+            for p, f in self.providers.items()
+            if p in NAMED_LOCATIONS
+        }
+        self._unconfirmed = {
+            p: {u.id.casefold(): u for u in f.unconfirmed} for p, f in self.providers.items()
+        }
         self._modules: dict[tuple[str, str, bool | None], int] = {
             (m.exporter, m.importer, m.own_controller): m.module for m in self.instruments.modules
         }
@@ -380,9 +391,27 @@ class Reference:
         return Zone("adequate_partial" if partial else "adequate", True, adequacy=decision)
 
     def region(self, provider: str, region: str) -> Region | None:
-        """A region by its id as the provider spells it, or in another letter case."""
+        """A region by its id as the provider spells it, in another letter case, or by its
+        display name (`West Europe` for Azure's `westeurope`)."""
         found = self._regions.get(provider, {}).get(region)
-        return found or self._regions_folded.get(provider, {}).get(region.casefold())
+        found = found or self._regions_folded.get(provider, {}).get(region.casefold())
+        return found or self._regions_named.get(provider, {}).get(_squash(region))
+
+    def unconfirmed_region(self, provider: str, region: str) -> UnconfirmedRegion | None:
+        """A region the provider lists but whose country no source states."""
+        return self._unconfirmed.get(provider, {}).get(region.casefold())
+
+    def providers_of(self, region: str) -> list[str]:
+        """Every provider that has a region of this id (to name a region given under the wrong one)."""
+        return sorted(p for p in self.providers if region.casefold() in self._regions_folded.get(p, {}))
+
+    def regions_in_city(self, provider: str, words: list[str]) -> list[Region]:
+        """The provider's regions in a city one of `words` names (a hint for an id written after
+        another provider's pattern, such as `eu-frankfurt-1` under aws)."""
+        wanted = {w.casefold() for w in words if len(w) > 3} - _NOT_A_CITY
+        return [
+            r for r in self.providers[provider].regions if wanted & set((r.city or "").casefold().split())
+        ]
 
     def region_ids(self, provider: str) -> list[str]:
         return list(self._regions.get(provider, {}))
@@ -417,6 +446,17 @@ class Reference:
     def countries(self) -> list[str]:
         """Every ISO country, for listings and the golden matrix."""
         return sorted(c.alpha_2 for c in pycountry.countries)
+
+
+#: words of region ids that name a direction or continent, not a city
+_NOT_A_CITY = {"north", "south", "east", "west", "central", "europe", "asia", "america", "pacific"}
+
+#: providers whose locations may be given by display name
+NAMED_LOCATIONS = ("azure",)
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).casefold()
 
 
 # ----------------------------------------------------------------- loading

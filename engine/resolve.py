@@ -9,6 +9,7 @@ resolved becomes a 422 problem naming the field, with the closest known ids.
 from __future__ import annotations
 
 import gettext
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -66,6 +67,34 @@ def _country_names() -> list[str]:
             if hasattr(c, attr):
                 names.add(getattr(c, attr))
     return sorted(names)
+
+
+def region_problem(ref: Reference, provider: str, region: str) -> tuple[str, str]:
+    """Why a region id does not resolve, and what to write instead: a region whose country no
+    source states is known as such; an id of another provider is named as that provider's;
+    otherwise the closest ids, or the provider's regions in a city the id names."""
+    unconfirmed = ref.unconfirmed_region(provider, region)
+    if unconfirmed is not None:
+        msg = f"{provider} region {region!r} is known, but no source states its country"
+        return msg, f'{unconfirmed.reason}; state the country instead, e.g. {{"country": ".."}}'
+    in_city = ref.regions_in_city(provider, re.split(r"[^A-Za-z]+", region))
+    by_city = None
+    if in_city:
+        by_city = f"{' or '.join(repr(r.id) for r in in_city[:3])} ({in_city[0].city})"
+    others = [p for p in ref.providers_of(region) if p != provider]
+    if others:
+        hint = f'use {{"cloud": "{others[0]}", "region": "{region}"}}'
+        return (
+            f"{region!r} is a region of {' and '.join(others)}, not of {provider}",
+            hint + (f", or {provider}'s {by_city}" if by_city else ""),
+        )
+    known = ref.region_ids(provider)
+    hint = (
+        (f"did you mean {by_city}?" if by_city else None)
+        or did_you_mean(region, known)
+        or f"{len(known)} known {provider} regions; see GET /v1/regions/{provider}"
+    )
+    return f"unknown {provider} region {region!r}", hint
 
 
 @lru_cache(maxsize=1)
@@ -156,10 +185,6 @@ class Resolver:
             return None, Problem(f"{loc}.cloud", f"unknown cloud provider {value.cloud!r}", hint)
         region = self.ref.region(provider, value.region.strip())
         if region is None:
-            known = self.ref.region_ids(provider)
-            hint = (
-                did_you_mean(value.region, known)
-                or f"{len(known)} known {provider} regions; see GET /v1/regions/{provider}"
-            )
-            return None, Problem(f"{loc}.region", f"unknown {provider} region {value.region!r}", hint)
+            msg, hint = region_problem(self.ref, provider, value.region.strip())
+            return None, Problem(f"{loc}.region", msg, hint)
         return Place(country=region.country, cloud=provider, region=region.id, city=region.city), None

@@ -1,8 +1,11 @@
 """Read a JSON request body safely: size first, then media type, then syntax.
 
 The size is checked before a byte is parsed: a declared `Content-Length` over the
-limit is refused without reading, and a body without one (chunked) is read at most
-one byte past the limit. Only then is the media type checked and the JSON parsed.
+limit is refused without parsing, and a body without one (chunked) is read at most
+one byte past the limit. Either way the rest of an oversized body is read and
+dropped (up to `DRAIN_LIMIT`) before the 413 is answered: a server that answers and
+closes with unread bytes in its socket makes the kernel reset the connection, and
+the client sees a broken pipe instead of the problem. Only then is the media type checked and the JSON parsed.
 Parsing refuses what Python's `json` would otherwise let through and the contract
 does not know: `NaN`/`Infinity`, invalid UTF-8, and nesting deep enough to exhaust
 the interpreter's stack.
@@ -10,29 +13,47 @@ the interpreter's stack.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import IO, Any
 
 from flask import Request
+from werkzeug.exceptions import ClientDisconnected
 
 from engine.errors import Problem
 from service.errors import ProblemError, too_large
 
 JSON_MEDIA_TYPE = "application/json"
 CHUNK = 65536
+#: how much of an oversized body is read and dropped so that its 413 reaches the client
+DRAIN_LIMIT = 64 * 1024 * 1024
 
 
 def read_json(request: Request, max_body: int) -> Any:
     """The parsed JSON body of `request`, or a ProblemError (413, 415 or 400)."""
     declared = request.content_length
     if declared is not None and declared > max_body:
+        drain(request.stream)
         raise too_large(max_body)
     check_media_type(request.headers.get("Content-Type"))
     raw = read_at_most(request.stream, max_body + 1)
     if len(raw) > max_body:
+        drain(request.stream)
         raise too_large(max_body)
     return parse(raw)
+
+
+def drain(stream: IO[bytes], limit: int = DRAIN_LIMIT) -> None:
+    """Read and drop what is left of a body, up to `limit` bytes; a client that is gone
+    (reading fails) has nothing left to drain."""
+    left = limit
+    with contextlib.suppress(OSError, ClientDisconnected):
+        while left > 0:
+            chunk = stream.read(min(CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
 
 
 def read_at_most(stream: IO[bytes], limit: int) -> bytes:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -400,10 +401,22 @@ def _redact(url: str) -> str:
 
 
 def open_log(db: str) -> DecisionLog:
-    """The log for `DOORGIFTE_DB`: a postgresql:// URL or a SQLite file path. Connects lazily."""
+    """The log for `DOORGIFTE_DB`: a postgresql:// URL, a SQLite file path, or `sqlite:///abs/path`.
+    Connects lazily."""
     if is_postgres_url(db):
         return PostgresLog(db)
-    return SqliteLog(db)
+    return SqliteLog(sqlite_path(db))
+
+
+def sqlite_path(db: str) -> str:
+    """The file of a SQLite `DOORGIFTE_DB`: `sqlite:///abs/path` is the absolute path `/abs/path`
+    (SQLAlchemy's four-slash form is read the same); any other URL scheme is refused, never
+    taken as a folder name (`sqlite:` used to become a directory in the working directory)."""
+    if db.startswith("sqlite:///"):
+        return "/" + db.removeprefix("sqlite://").lstrip("/")
+    if re.match(r"^[a-z][a-z0-9+.-]*:", db) and not re.match(r"^[A-Za-z]:[\\/]", db):
+        raise ValueError(f"the decision log is a file path, sqlite:///path or postgresql://..., not {db!r}")
+    return db
 
 
 def timed_write(log: DecisionLog, entries: Sequence[LogEntry], observe: Callable[[float], None]) -> None:

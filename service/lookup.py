@@ -15,6 +15,7 @@ from typing import Any
 from engine import catalogue
 from engine.api import GDPR_APPLIES_FROM, Engine
 from engine.errors import Problem, did_you_mean
+from engine.resolve import region_problem
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_POLICY = "gdpr"
@@ -81,11 +82,8 @@ def region(engine: Engine, provider_raw: str, region_id: str, on: dt.date, polic
     try:
         return catalogue.region(engine, name, region_id, on, policy_id)
     except catalogue.UnknownRegion:
-        known = engine.reference.region_ids(name)
-        hint = (
-            did_you_mean(region_id, known) or f"{len(known)} known {name} regions: see GET /v1/regions/{name}"
-        )
-        raise Unknown(Problem("region", f"unknown {name} region {region_id!r}", hint)) from None
+        msg, hint = region_problem(engine.reference, name, region_id)
+        raise Unknown(Problem("region", msg, hint)) from None
 
 
 def regions(

@@ -92,7 +92,19 @@ def options(config: Config, host: str, port: int, workers: int) -> dict[str, Any
     }
     if workers > 1:
         opts["child_exit"] = _child_exit
+    opts["when_ready"] = _ready_line(host, port)
     return opts
+
+
+def _ready_line(host: str, port: int) -> Any:
+    """One plain line on standard output once the server listens, with where to start reading
+    (standard error carries only the JSON log lines)."""
+    shown = f"[{host}]" if ":" in host else host
+
+    def when_ready(server: Any) -> None:
+        print(f"ready: http://{shown}:{port}/docs", flush=True)
+
+    return when_ready
 
 
 def serve(config: Config, host: str, port: int, workers: int) -> int:

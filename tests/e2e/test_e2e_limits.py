@@ -119,3 +119,15 @@ def test_eval_timeout_from_the_environment_stops_a_large_batch_and_logs_nothing(
         assert len(lines) == 1 and lines[0]["status"] == 503, f"answered in {elapsed:.2f} s"
     finally:
         server.close()
+
+
+def test_an_oversized_body_gets_its_413_every_time(limited):
+    """The server reads and drops the rest of a body over the limit before answering, so the
+    client gets the problem and not a connection reset (bounded: 12 tries, declared and chunked)."""
+    server, _ = limited
+    url = server.url + "/v1/decisions"
+    big = b" " * (2 * 1024 * 1024)
+    for attempt in range(12):
+        data = big if attempt % 2 == 0 else iter([big[:1_000_000], big[1_000_000:]])
+        response = requests.post(url, data=data, headers=JSON, timeout=20)
+        assert_problem(response, 413, "body_too_large")

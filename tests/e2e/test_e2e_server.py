@@ -155,3 +155,8 @@ def test_serve_refuses_a_broken_rule_base_listing_the_problems(db, tmp_path):
         server.start()
     assert f"{bad / 'bad.yaml'}:5:" in (server.logdir / "stdout").read_text()
     server.close()
+
+
+def test_the_server_says_where_it_is_ready(server):
+    out = (server.logdir / "stdout").read_text()
+    assert f"ready: {server.url}/docs" in out

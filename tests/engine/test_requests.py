@@ -191,3 +191,29 @@ def test_revision_2_fields_are_strict(engine, path, value):
     payload["data"] = {}
     _, found = problems(engine, with_(payload, path, value))
     assert any(loc.startswith(".".join(path)) for loc in found)
+
+
+@pytest.mark.parametrize(
+    ("cloud", "region", "msg", "hint"),
+    [
+        (
+            "aws",
+            "eu-frankfurt-1",
+            "'eu-frankfurt-1' is a region of oci, not of aws",
+            "'eu-central-1' (Frankfurt)",
+        ),
+        ("azure", "frankfurt", "unknown azure region 'frankfurt'", "'germanywestcentral' (Frankfurt)"),
+        ("aws", "eu-isoe-west-1", "is known, but no source states its country", "state the country instead"),
+    ],
+)
+def test_region_problems_say_what_is_wrong(engine, cloud, region, msg, hint):
+    _, found = problems(engine, flow(locations=[{"cloud": cloud, "region": region}]))
+    problem = found["recipient.locations[0].region"]
+    assert msg in problem.msg and hint in (problem.hint or "")
+
+
+def test_azure_locations_by_display_name(engine):
+    d = engine.evaluate(flow(locations=[{"cloud": "azure", "region": "West Europe"}]), TODAY)
+    assert d.hops[0].locations[0].location.region == "westeurope"
+    _, found = problems(engine, flow(locations=[{"cloud": "aws", "region": "Europe (Frankfurt)"}]))
+    assert "recipient.locations[0].region" in found  # only Azure addresses a location by its name

@@ -235,3 +235,26 @@ def test_concurrent_requests_are_all_answered_and_logged(app, flows, db_path):
     with ThreadPoolExecutor(max_workers=4) as pool:
         answered = set(pool.map(ask, range(24)))
     assert answered == set(logged_ids(db_path)) and len(answered) == 24
+
+
+def test_a_sqlite_url_is_its_absolute_path(tmp_path, monkeypatch):
+    from service.decision_log import open_log
+
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "logs" / "decisions.sqlite3"
+    for url in (f"sqlite://{target}", f"sqlite:///{target}"):
+        log = open_log(url)
+        assert isinstance(log, SqliteLog) and log.path == target
+        log.check()
+        log.close()
+    assert target.exists() and not (tmp_path / "sqlite:").exists()
+
+
+@pytest.mark.parametrize("db", ["sqlite:relative.db", "mysql://db/log", "file:log.db"])
+def test_other_urls_are_refused_not_made_folders(tmp_path, monkeypatch, db):
+    from service.decision_log import open_log
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError):
+        open_log(db)
+    assert list(tmp_path.iterdir()) == []

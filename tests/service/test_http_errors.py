@@ -13,10 +13,10 @@ DECIDE = "/v1/decisions"
 
 
 class UnreadableStream(io.BytesIO):
-    """A request body that fails the test if anyone reads it (seeking is allowed)."""
+    """A request body whose reading fails, as when the client is gone (seeking is allowed)."""
 
     def read(self, size: int | None = -1) -> bytes:
-        raise AssertionError("the body was read although Content-Length was over the limit")
+        raise OSError("the client went away")
 
     readline = read  # type: ignore[assignment]
 
@@ -71,15 +71,33 @@ def test_a_utf8_byte_order_mark_is_ignored(client, flows):
     assert client.post(DECIDE, data=raw, content_type="application/json").status_code == 200
 
 
-def test_body_over_the_limit_is_413_before_anything_is_read(client):
+def test_body_over_the_limit_is_413_and_dropped_unparsed(client, monkeypatch):
+    """A declared length over the limit is refused without parsing; the rest of the body is read
+    and dropped (so that the client gets the 413 instead of a connection reset), and a body
+    that cannot be read at all still gets its 413."""
+    from service import body as body_module
+
+    def never(raw: bytes) -> None:
+        raise AssertionError("an oversized body was parsed")
+
+    monkeypatch.setattr(body_module, "parse", never)
+    stream = io.BytesIO(b" " * 1_048_577)
+    response = client.post(
+        DECIDE,
+        input_stream=stream,
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": str(1_048_577)},
+    )
+    body = assert_problem(response, 413, "body_too_large")
+    assert "1048576 bytes" in body["detail"]
+    assert stream.tell() == 1_048_577  # read to the end and dropped
     response = client.post(
         DECIDE,
         input_stream=UnreadableStream(),
         content_type="application/json",
         environ_overrides={"CONTENT_LENGTH": str(1_048_577)},
     )
-    body = assert_problem(response, 413, "body_too_large")
-    assert "1048576 bytes" in body["detail"]
+    assert_problem(response, 413, "body_too_large")
 
 
 def test_body_at_the_limit_is_parsed(make_app, flows):
