@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.decision import Decision, Finding, LocationResult
 
-WORDS = {
+WORDS: dict[str, dict[str, Any]] = {
     "en": {
         "decision": "decision",
         "allow": "allow",
@@ -31,6 +31,12 @@ WORDS = {
         "role": "role",
         "assumptions": "assumptions",
         "none": "none",
+        "at": "at",
+        "zone": "zone",
+        "transfer": "transfer",
+        "no_transfer": "no transfer",
+        "effects": {"allow": "allow", "condition": "condition", "deny": "deny", "note": "note"},
+        "roles": {},
     },
     "nl": {
         "decision": "besluit",
@@ -47,6 +53,17 @@ WORDS = {
         "role": "rol",
         "assumptions": "aannames",
         "none": "geen",
+        "at": "in",
+        "zone": "zone",
+        "transfer": "doorgifte",
+        "no_transfer": "geen doorgifte",
+        "effects": {"allow": "toegestaan", "condition": "voorwaarde", "deny": "weigering", "note": "opmerking"},
+        "roles": {
+            "processor": "verwerker",
+            "controller": "verwerkingsverantwoordelijke",
+            "joint_controller": "gezamenlijke verwerkingsverantwoordelijke",
+            "same_entity": "eigen organisatie",
+        },
     },
 }
 
@@ -68,11 +85,12 @@ def decision_text(decision: Decision, lang: str = "en") -> str:
     for number, hop in enumerate(decision.hops, start=1):
         lines.append("")
         lines.append(f"{w['hop']} {number}: {' -> '.join(hop.path)}")
-        lines.append(f"  {w['role']}: {hop.role}; {w['decision']}: {w[hop.decision]}")
-        lines.extend("  " + finding_text(f) for f in hop.findings)
+        role = w["roles"].get(hop.role, hop.role)
+        lines.append(f"  {w['role']}: {role}; {w['decision']}: {w[hop.decision]}")
+        lines.extend("  " + finding_text(f, w) for f in hop.findings)
         for location in hop.locations:
-            lines.append("  " + location_text(location))
-            lines.extend("    " + finding_text(f) for f in location.findings)
+            lines.append("  " + location_text(location, w))
+            lines.extend("    " + finding_text(f, w) for f in location.findings)
     lines.append("")
     if decision.assumptions:
         lines.append(f"{w['assumptions']}:")
@@ -84,18 +102,21 @@ def decision_text(decision: Decision, lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def finding_text(finding: Finding) -> str:
+def finding_text(finding: Finding, w: dict[str, Any] = WORDS["en"]) -> str:
     basis = f" [{'; '.join(finding.basis)}]" if finding.basis else ""
-    return f"{finding.effect} {finding.code}: {finding.message}{basis}"
+    return f"{w['effects'][finding.effect]} {finding.code}: {finding.message}{basis}"
 
 
-def location_text(location: LocationResult) -> str:
+def location_text(location: LocationResult, w: dict[str, Any] = WORDS["en"]) -> str:
     place = location.location
     parts = [place.country or place.organisation or place.word or "?"]
     if place.cloud:
         parts.append(f"({place.cloud} {place.region})")
-    transfer = "transfer" if location.transfer else "no transfer"
-    return f"at {' '.join(parts)}: zone {location.zone}, {transfer}; decision: {location.decision}"
+    transfer = w["transfer"] if location.transfer else w["no_transfer"]
+    return (
+        f"{w['at']} {' '.join(parts)}: {w['zone']} {location.zone}, {transfer}; "
+        f"{w['decision']}: {w[location.decision]}"
+    )
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

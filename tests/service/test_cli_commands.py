@@ -310,3 +310,16 @@ def test_installed_evaluate_applies_the_chain_limits_of_the_environment(flow_fil
         result = subprocess.run(argv, capture_output=True, timeout=60, env={**env, **extra})
         assert result.returncode == 2 and message in result.stderr.decode(), result.stderr.decode()
     assert subprocess.run(argv, capture_output=True, timeout=60, env=env).returncode == 10  # conditions
+
+
+def test_evaluate_text_in_dutch_with_combined_profiles():
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "vendor-chain.json"
+    argv = [str(DOORGIFTE), "evaluate", str(example), "--format", "text", "--lang", "nl"]
+    result = subprocess.run(
+        [*argv, "--policy", "nl-gov,eu-residency"], capture_output=True, timeout=60, text=True
+    )
+    assert result.returncode == 20, result.stderr  # deny under eu-residency
+    out = result.stdout
+    assert out.startswith("besluit: niet toegestaan")
+    assert "beleid eu-residency+nl-gov" in out and "te doen:" in out
+    assert "rol: verwerker" in out and "geen doorgifte" in out and "in de Verenigde Staten" in out
