@@ -57,7 +57,12 @@ WORDS: dict[str, dict[str, Any]] = {
         "zone": "zone",
         "transfer": "doorgifte",
         "no_transfer": "geen doorgifte",
-        "effects": {"allow": "toegestaan", "condition": "voorwaarde", "deny": "weigering", "note": "opmerking"},
+        "effects": {
+            "allow": "toegestaan",
+            "condition": "voorwaarde",
+            "deny": "weigering",
+            "note": "opmerking",
+        },
         "roles": {
             "processor": "verwerker",
             "controller": "verwerkingsverantwoordelijke",

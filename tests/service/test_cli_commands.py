@@ -20,7 +20,7 @@ import pytest
 import engine.golden
 from engine.errors import EngineError
 from service import cli
-from service.decision_log import SqliteLog
+from service.decision_log import COLUMNS, SqliteLog
 
 DOORGIFTE = Path(sys.executable).parent / "doorgifte"
 REAL_LOAD_ENGINE = cli.load_engine
@@ -245,19 +245,8 @@ def test_log_export_writes_json_lines_since_a_time(capsys, tmp_path):
     code, out, _ = run(capsys, "log", "export", "--db", str(db))
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [line["request"] for line in lines] == [{"n": 1}, {"n": 2}]
-    assert set(lines[0]) == {
-        "decision_id",
-        "decided_at",
-        "request_id",
-        "policy_id",
-        "policy_version",
-        "reference_version",
-        "decision",
-        "request",
-        "response",
-        "reference",
-        "labels",
-    }
+    assert set(lines[0]) == set(COLUMNS)  # every column of the log, request and response decoded
+    assert isinstance(lines[0]["response"], dict) and lines[0]["labels"] == {}
     code, out, _ = run(capsys, "log", "export", "--db", str(db), "--since", "2026-01-15")
     assert [json.loads(line)["request"] for line in out.splitlines()] == [{"n": 2}]
 
