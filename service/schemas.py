@@ -184,6 +184,18 @@ class RuleOut(Out):
     effect: Literal["allow", "condition", "deny", "note"] | None
     code: str | None
     assume: list[str]
+    actor: Literal["exporter", "controller", "engaging_processor"] | None = None
+    note: str | None
+
+
+class ConclusionOut(Out):
+    """A named legal reading the rules match on, in the rules' own condition grammar."""
+
+    id: str
+    title: str
+    scope: Literal["hop", "location"]
+    basis: list[str]
+    when: dict[str, Any]
     note: str | None
 
 
@@ -195,6 +207,7 @@ class PolicyOut(Out):
     extends: str | None
     settings: dict[str, Any]
     rules: list[RuleOut]
+    conclusions: list[ConclusionOut] = []
 
 
 class PolicyList(Out):

@@ -28,14 +28,17 @@ def policies() -> Response:
 @blueprint.get("/v1/policies/<policy_id>")
 @describe("One policy profile", {200: PolicyOut}, errors=("not_found",))
 def policy(policy_id: str) -> Response:
-    """One profile by id; unknown ids are 404 with a did-you-mean hint."""
+    """One profile by id, or a combination (`eu-residency+nl-gov`, `nl-gov,eu-residency`) with
+    the rules and conclusions it applies; unknown ids are 404 with a did-you-mean hint."""
     params.check_args(())
     engine = current().engine
     try:
         found = lookup.policy(engine, policy_id, "policy_id")
     except lookup.Unknown as exc:
         raise params.not_found(exc) from None
-    return jsonify(profile_json(engine.policies.profiles[found]))
+    profile, _ = engine.profile(found)
+    assert profile is not None  # lookup.policy resolved it
+    return jsonify(profile_json(profile))
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:
@@ -55,8 +58,20 @@ def profile_json(profile: Profile) -> dict[str, Any]:
                 "effect": rule.then.effect,
                 "code": rule.then.code,
                 "assume": list(rule.then.assume),
+                "actor": rule.then.actor,
                 "note": rule.note,
             }
             for rule in profile.rules
+        ],
+        "conclusions": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "scope": c.scope,
+                "basis": list(c.basis),
+                "when": c.when,
+                "note": c.note,
+            }
+            for c in profile.conclusions
         ],
     }

@@ -160,3 +160,18 @@ def test_a_repeated_single_value_parameter_is_refused(client):
     response = client.get("/v1/regions/aws/us-east-1?as_of=2026-11-22&as_of=2020-01-01")
     problem = assert_problem(response, 422, "invalid_request")
     assert problem["errors"][0]["loc"] == "as_of"
+
+
+def test_a_policy_lists_its_conclusions_and_actors(client):
+    body = client.get("/v1/policies/gdpr").get_json()
+    conclusions = {c["id"]: c for c in body["conclusions"]}
+    assert "safeguard_counts" in conclusions and conclusions["safeguard_counts"]["when"]["any"]
+    sign = next(r for r in body["rules"] if r["id"] == "transfer.safeguard.missing")
+    assert sign["actor"] == "exporter"
+
+
+def test_a_combined_policy_is_served_too(client):
+    body = client.get("/v1/policies/nl-gov,eu-residency").get_json()
+    assert body["id"] == "eu-residency+nl-gov"
+    ids = [r["id"] for r in body["rules"]]
+    assert "eu_residency.location.outside_eea" in ids and "nl_gov.location.consent_missing" in ids
