@@ -112,13 +112,6 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _too_large(limit: int) -> ProblemError:
-    detail = f"the request body is larger than the limit of {limit} bytes"
-    return ProblemError(
-        "body_too_large", detail, [Problem("(body)", detail, "split the request into smaller ones")]
-    )
-
-
 def _unsupported(detail: str) -> ProblemError:
     hint = "send Content-Type: application/json (charset utf-8)"
     return ProblemError("unsupported_media_type", detail, [Problem("(headers).Content-Type", detail, hint)])
