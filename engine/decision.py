@@ -108,6 +108,12 @@ class DataVersion(Out):
     version: str
 
 
+class VendorRef(Out):
+    id: str
+    revision: int
+    list_version: str
+
+
 class Decision(Out):
     decision_id: str
     decision: DecisionValue
@@ -122,3 +128,5 @@ class Decision(Out):
     denials: list[Action]
     assumptions: list[Assumption]
     hops: list[Hop]
+    #: the vendor revision a decision by vendor id was made on (SPEC section 11)
+    vendor: VendorRef | None = None

@@ -308,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    from service import vendor_cli
+
+    vendor_cli.add_parser(sub)
+
     p = command("serve", cmd_serve, "run the HTTP service (gunicorn, sync workers)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)

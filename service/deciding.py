@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.api import Engine
-from engine.decision import Decision
+from engine.decision import Decision, VendorRef
 from engine.errors import Problem, RequestInvalid
 from service.decision_log import DecisionLog, LogEntry, LogUnavailable, now, timed_write
 from service.errors import ProblemError, internal_error
@@ -76,9 +76,11 @@ class Decider:
 
     # ------------------------------------------------------------ one flow
 
-    def decide(self, payload: Any, request_id: str) -> tuple[Decision, str]:
+    def decide(
+        self, payload: Any, request_id: str, vendor: dict[str, Any] | None = None
+    ) -> tuple[Decision, str]:
         """The decision for one flow and its JSON text, logged unless it is a dry run; or a
-        ProblemError."""
+        ProblemError. `vendor`: the vendor revision the flow was built from."""
         deadline = time.monotonic() + self.timeout
         try:
             flow = self.engine.parse(payload)
@@ -87,6 +89,8 @@ class Decider:
             raise ProblemError.from_invalid(exc) from None
         self._check_deadline(deadline, 1, 1)
         decision.logged = not flow.dry_run
+        if vendor is not None:
+            decision.vendor = VendorRef.model_validate(vendor)
         text = decision.model_dump_json()
         if decision.logged:
             self._log([self._entry(payload, decision, text, request_id)])
@@ -113,6 +117,14 @@ class Decider:
             self.metrics.answered(decision)
         return answers
 
+    def what_if(self, payload: Any) -> Decision:
+        """A decision that is never logged (a review compares two of them)."""
+        deadline = time.monotonic() + self.timeout
+        try:
+            return self._evaluate(self.engine.parse(payload), today_utc(), deadline)
+        except RequestInvalid as exc:
+            raise ProblemError.from_invalid(exc) from None
+
     def _answer(self, index: int, payload: Any, today: dt.date, deadline: float) -> Answered:
         try:
             flow = self.engine.parse(payload)
@@ -135,7 +147,7 @@ class Decider:
         try:
             return self.log.get(decision_id)
         except LogUnavailable as exc:
-            raise self._unavailable(exc, "read", 0) from None
+            raise self.unavailable(exc, "read", 0) from None
 
     # ------------------------------------------------------------ helpers
 
@@ -177,6 +189,8 @@ class Decider:
             request=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
             response=text,
             reference=decision.reference,
+            vendor_id=decision.vendor.id if decision.vendor else None,
+            vendor_revision=str(decision.vendor.revision) if decision.vendor else None,
             labels=json.dumps(decision.labels, ensure_ascii=False, sort_keys=True)
             if decision.labels
             else None,
@@ -188,9 +202,9 @@ class Decider:
             timed_write(self.log, entries, histogram.observe)
         except LogUnavailable as exc:
             self.metrics.log_failures.labels(self.log.backend).inc()
-            raise self._unavailable(exc, "write", len(entries)) from None
+            raise self.unavailable(exc, "write", len(entries)) from None
 
-    def _unavailable(self, exc: LogUnavailable, action: str, count: int) -> ProblemError:
+    def unavailable(self, exc: LogUnavailable, action: str = "read", count: int = 0) -> ProblemError:
         """The 503 problem; the cause (paths, server names) goes to the log, not to the caller."""
         log.error(
             "decision log unavailable",

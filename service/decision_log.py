@@ -47,9 +47,11 @@ COLUMNS = (
     "response",
     "reference",
     "labels",
+    "vendor_id",
+    "vendor_revision",
 )
 #: columns added after the first release, nullable, added to an older table when it is opened
-ADDED_COLUMNS = ("reference", "labels")
+ADDED_COLUMNS = ("reference", "labels", "vendor_id", "vendor_revision")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, UTC: text order is time order
 
 
@@ -70,6 +72,8 @@ class LogEntry:
     response: str  # JSON text of the decision as answered
     reference: str | None = None  # the caller's own id (SPEC section 10)
     labels: str | None = None  # JSON text of the caller's labels; also rows of decision_labels
+    vendor_id: str | None = None  # a decision asked by vendor id (SPEC section 11)
+    vendor_revision: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The entry as one `doorgifte log export` line."""
@@ -104,12 +108,17 @@ def _schema(serial: str) -> list[str]:
         "CREATE INDEX IF NOT EXISTS decisions_decided_at ON decisions (decided_at)",
         "CREATE TABLE IF NOT EXISTS decision_labels (decision_id TEXT NOT NULL,"
         " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (decision_id, key))",
+        # vendor documents, append-only: a revision is never changed or removed
+        "CREATE TABLE IF NOT EXISTS vendor_revisions (vendor_id TEXT NOT NULL, revision INTEGER NOT NULL,"
+        " name TEXT NOT NULL, list_version TEXT NOT NULL, digest TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " document TEXT NOT NULL, PRIMARY KEY (vendor_id, revision))",
     ]
 
 
 #: indexes on columns an older table may lack until `_add_columns` ran
 LATE_INDEXES = (
     "CREATE INDEX IF NOT EXISTS decisions_reference ON decisions (reference)",
+    "CREATE INDEX IF NOT EXISTS decisions_vendor ON decisions (vendor_id, vendor_revision)",
     "CREATE INDEX IF NOT EXISTS decision_labels_key_value ON decision_labels (key, value)",
 )
 
@@ -260,6 +269,83 @@ class DecisionLog:
         finally:
             cur.close()
 
+    # ------------------------------------------------------------ vendor revisions
+
+    def put_vendor(
+        self, vendor_id: str, name: str, list_version: str, digest: str, document: str
+    ) -> tuple[int, bool]:
+        """Store a new revision unless the latest has this digest: (revision, stored)."""
+        p = self.placeholder
+        with self._guard("write"):
+            conn = self._conn()
+            with self._transaction(conn) as cur:
+                self._lock_vendor(cur, vendor_id)
+                cur.execute(
+                    f"SELECT revision, digest FROM vendor_revisions WHERE vendor_id = {p}"
+                    " ORDER BY revision DESC LIMIT 1",
+                    (vendor_id,),
+                )
+                latest = cur.fetchone()
+                if latest is not None and latest[1] == digest:
+                    return int(latest[0]), False
+                revision = 1 if latest is None else int(latest[0]) + 1
+                columns = "vendor_id, revision, name, list_version, digest, created_at, document"
+                cur.execute(
+                    f"INSERT INTO vendor_revisions ({columns}) VALUES ({', '.join([p] * 7)})",
+                    (vendor_id, revision, name, list_version, digest, now(), document),
+                )
+        return revision, True
+
+    def _lock_vendor(self, cur: Any, vendor_id: str) -> None:
+        """Serialise two writers of one vendor (SQLite's write transaction already does)."""
+
+    def vendor(self, vendor_id: str, revision: int | None = None) -> tuple[int, str, str] | None:
+        """(revision, created_at, document JSON) of a revision, the latest by default."""
+        p = self.placeholder
+        where, args = f"vendor_id = {p}", [vendor_id]
+        if revision is not None:
+            where += f" AND revision = {p}"
+            args.append(revision)  # type: ignore[arg-type]
+        rows = self._rows(
+            f"SELECT revision, created_at, document FROM vendor_revisions WHERE {where}"
+            " ORDER BY revision DESC LIMIT 1",
+            tuple(args),
+        )
+        return (int(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
+
+    def vendor_revisions(self, vendor_id: str) -> list[tuple[int, str, str, str]]:
+        """(revision, list_version, digest, created_at) of every revision, oldest first."""
+        return [
+            (int(r[0]), r[1], r[2], r[3])
+            for r in self._rows(
+                "SELECT revision, list_version, digest, created_at FROM vendor_revisions"
+                f" WHERE vendor_id = {self.placeholder} ORDER BY revision",
+                (vendor_id,),
+            )
+        ]
+
+    def vendors(self) -> list[tuple[str, str, int, str, str]]:
+        """(id, name, latest revision, list_version, updated) of every vendor."""
+        return [
+            (r[0], r[1], int(r[2]), r[3], r[4])
+            for r in self._rows(
+                "SELECT v.vendor_id, v.name, v.revision, v.list_version, v.created_at FROM vendor_revisions v"
+                " WHERE v.revision ="
+                " (SELECT max(revision) FROM vendor_revisions w WHERE w.vendor_id = v.vendor_id)"
+                " ORDER BY v.vendor_id",
+                (),
+            )
+        ]
+
+    def _rows(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        with self._guard("read"):
+            cur = self._conn().cursor()
+            try:
+                cur.execute(sql, args)
+                return list(cur.fetchall())
+            finally:
+                cur.close()
+
     def check(self) -> None:
         """Raise LogUnavailable unless the log can take a write transaction now."""
         with self._guard("use"), self._transaction(self._conn()) as cur:
@@ -366,6 +452,9 @@ class PostgresLog(DecisionLog):
 
     def _prepare_schema(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.SCHEMA_LOCK,))
+
+    def _lock_vendor(self, cur: Any, vendor_id: str) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"vendor:{vendor_id}",))
 
     def _columns(self, cur: Any) -> set[str]:
         cur.execute(

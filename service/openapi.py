@@ -41,6 +41,10 @@ QUERY: dict[str, dict[str, Any]] = {
         "description": "policy profile id (GET /v1/policies); default: gdpr",
         "schema": {"type": "string", "default": "gdpr"},
     },
+    "revision": {
+        "description": "a vendor revision number; default: the latest",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
 }
 
 

@@ -230,3 +230,100 @@ class Ready(Out):
     policies: list[str]
     reference_data: DataVersion
     decision_log: str = Field(description="the log's back end: sqlite or postgresql")
+
+
+# ----------------------------------------------------------------- vendors (SPEC section 11)
+
+
+class JsonSchema(RootModel[dict[str, Any]]):
+    """A JSON Schema document."""
+
+
+class VendorStored(Out):
+    id: str
+    revision: int
+    stored: bool = Field(description="false: the content equals the latest revision, nothing new was stored")
+
+
+class VendorSummary(Out):
+    id: str
+    name: str
+    revision: int = Field(description="the latest revision")
+    list_version: str
+    updated: str
+
+
+class VendorList(Out):
+    vendors: list[VendorSummary]
+
+
+class VendorRevision(Out):
+    revision: int
+    list_version: str
+    digest: str
+    created_at: str
+
+
+class VendorRevisions(Out):
+    id: str
+    revisions: list[VendorRevision]
+
+
+class VendorOut(Out):
+    id: str
+    revision: int
+    created_at: str
+    document: dict[str, Any]
+
+
+class VendorDecisionRequest(Out):
+    """A decision by vendor id: the vendor's chain, cut and set up as the customer uses it."""
+
+    exporter: dict[str, Any]
+    policy: str | list[str] = "gdpr"
+    data: dict[str, Any] = Field(default_factory=dict)
+    as_of: dt.date | None = None
+    lang: Literal["en", "nl"] = "en"
+    revision: int | None = None
+    products: list[str] | None = None
+    residency: str | None = None
+    agreement: dict[str, Any] | None = None
+    reference: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    dry_run: bool = False
+
+
+class VendorReviewRequest(Out):
+    from_revision: int | None = None
+    to_revision: int | None = None
+    notified_on: dt.date
+    exporter: dict[str, Any]
+    policy: str | list[str] = "gdpr"
+    data: dict[str, Any] = Field(default_factory=dict)
+    as_of: dt.date | None = None
+    lang: Literal["en", "nl"] = "en"
+    products: list[str] | None = None
+    residency: str | None = None
+    agreement: dict[str, Any] | None = None
+
+
+class DecisionSummary(Out):
+    revision: int
+    decision: Literal["allow", "conditions", "deny"]
+    conditions: int
+    denials: int
+
+
+class VendorReview(Out):
+    vendor: str
+    from_revision: int
+    to_revision: int
+    changes: list[dict[str, Any]]
+    before: DecisionSummary
+    after: DecisionSummary
+    new_conditions: list[dict[str, Any]]
+    new_denials: list[dict[str, Any]]
+    resolved: list[dict[str, Any]]
+    verdict: Literal["accept", "accept_with_conditions", "object"]
+    reasons: list[str]
+    object_by: dt.date | None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.resources import countries, decisions, docs, health, policies, regions, vocabulary
+from service.resources import countries, decisions, docs, health, policies, regions, vendors, vocabulary
 
 
 def register(app: Flask) -> None:
-    for module in (decisions, countries, regions, policies, vocabulary, health, docs):
+    for module in (decisions, countries, regions, policies, vocabulary, vendors, health, docs):
         app.register_blueprint(module.blueprint)

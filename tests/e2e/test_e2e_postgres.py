@@ -52,7 +52,7 @@ def pg_log(postgres: Postgres) -> Iterator[PostgresLog]:
     log = PostgresLog(postgres.url)
     log.check()  # creates the table
     conn = log._conn()
-    conn.execute("TRUNCATE decisions")
+    conn.execute("TRUNCATE decisions, decision_labels, vendor_revisions")
     yield log
     log.close()
 
@@ -124,3 +124,29 @@ def test_two_workers_share_the_postgres_log_across_a_restart(postgres, pg_log):
     assert [line["decision_id"] for line in lines[:4]] == [a["decision_id"] for a in answers]
     assert len(lines) == 7
     assert {line["request_id"] for line in lines[4:]} == {batch.headers["X-Request-Id"]}
+
+
+def test_vendor_revisions_on_postgres_are_appended_by_concurrent_writers(pg_log, postgres):
+    """Two writers storing different documents of one vendor at once get revisions 1 and 2
+    (the per-vendor advisory lock), and an unchanged document stores nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    other = PostgresLog(postgres.url)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            done = list(
+                pool.map(
+                    lambda a: a[0].put_vendor("acme", "Acme", a[1], a[1], "{}"),
+                    [(pg_log, "v1"), (other, "v2")],
+                )
+            )
+        assert sorted(r for r, _ in done) == [1, 2] and all(stored for _, stored in done)
+        latest = pg_log.vendor("acme")
+        assert latest is not None and latest[0] == 2
+        assert pg_log.put_vendor("acme", "Acme", "x", pg_log.vendor_revisions("acme")[-1][2], "{}") == (
+            2,
+            False,
+        )
+        assert [v[0] for v in pg_log.vendors()] == ["acme"]
+    finally:
+        other.close()

@@ -312,3 +312,73 @@ def test_evaluate_text_in_dutch_with_combined_profiles():
     assert out.startswith("besluit: niet toegestaan")
     assert "beleid eu-residency+nl-gov" in out and "te doen:" in out
     assert "rol: verwerker" in out and "geen doorgifte" in out and "in de Verenigde Staten" in out
+
+
+# ---------------------------------------------------------------- vendors
+
+
+def _vendor(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DOORGIFTE_DB": str(db)}
+    return subprocess.run(
+        [str(DOORGIFTE), "vendor", *args], capture_output=True, text=True, timeout=60, env=env
+    )
+
+
+def test_vendor_import_reports_new_changed_and_unchanged(tmp_path):
+    db = tmp_path / "log.sqlite3"
+    vendors_dir = Path(__file__).resolve().parents[2] / "vendors"
+    first = _vendor("import", str(vendors_dir), db=db)
+    assert first.returncode == 0, first.stderr
+    assert sorted(first.stdout.splitlines()) == [
+        "github: new (revision 1)",
+        "openproject: new (revision 1)",
+        "plausible: new (revision 1)",
+    ]
+    again = _vendor("import", str(vendors_dir / "github.yaml"), db=db)
+    assert again.stdout.strip() == "github: unchanged (revision 1)"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        (vendors_dir / "plausible.yaml").read_text().replace("country: FI", "country: Atlantis")
+    )
+    refused = _vendor("import", str(broken), db=db)
+    assert refused.returncode == 2 and "broken.yaml:" in refused.stderr and "Atlantis" in refused.stderr
+
+
+def test_vendor_import_list_and_review_exit_statuses(tmp_path):
+    db = tmp_path / "log.sqlite3"
+    acme = Path(__file__).parent / "data" / "vendor-acme.yaml"
+    assert _vendor("import", str(acme), db=db).returncode == 0
+    listed = tmp_path / "list.csv"
+    rows = ["name,purpose,locations,entity_country", "Acme Inc.,support,US;IE,US", "SMS Co,sms,BR,BR"]
+    listed.write_text("\n".join([*rows, "Bad Co,x,Atlantis,US"]) + "\n")
+    refused = _vendor("import-list", "--vendor", "acme-crm", str(listed), db=db)
+    assert (
+        refused.returncode == 2 and f"{listed}:4:" in refused.stderr and "nothing imported" in refused.stderr
+    )
+    listed.write_text(listed.read_text().replace("Bad Co,x,Atlantis,US\n", ""))
+    imported = _vendor("import-list", "--vendor", "acme-crm", str(listed), db=db)
+    assert imported.returncode == 0 and "revision 2" in imported.stdout
+    review = [
+        "review",
+        "acme-crm",
+        "--exporter",
+        "Gemeente Utrecht",
+        "--public-body",
+        "--as-of",
+        "2026-11-22",
+    ]
+    accept = _vendor(*review, "--notified-on", "2026-11-20", db=db)
+    assert accept.returncode == 10, accept.stderr  # accept with conditions
+    assert "object by 2026-12-20" in accept.stdout and "added: SMS Co" in accept.stdout
+    as_json = json.loads(_vendor(*review, "--format", "json", db=db).stdout)
+    assert as_json["verdict"] == "accept_with_conditions"
+    objected = _vendor(*review, "--policy", "eu-residency", db=db)
+    assert objected.returncode == 20 and "new denial" in objected.stdout
+    json_list = tmp_path / "list.json"
+    entries = [
+        {"name": "Acme Inc.", "purpose": "support", "locations": ["US"], "entity_country": "US"},
+        {"name": "X", "purpose": "", "locations": "Narnia", "entity_country": "US"},
+    ]
+    json_list.write_text("[\n" + ",\n".join(" " + json.dumps(e) for e in entries) + "\n]\n")
+    bad_json = _vendor("import-list", "--vendor", "acme-crm", str(json_list), db=db)
+    assert bad_json.returncode == 2 and f"{json_list}:3:" in bad_json.stderr
