@@ -11,6 +11,7 @@ and derogation grounds, which read better as words.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import gettext
 import re
@@ -105,6 +106,9 @@ class Localiser:
             out["act"] = dutch_act(out["act"])
         if isinstance(out.get("decision"), str):
             out["decision"] = out["decision"].replace("/EC", "/EG")
+        for name in ("concluded_by", "until"):
+            if isinstance(out.get(name), str):
+                out[name] = dutch_date(out[name])
         if out.get("exclusions"):
             texts = self.labels.exclusions.get("nl", {})
             out["texts"] = " ".join(texts.get(e, "") for e in out["exclusions"]).strip() or out.get("texts")
@@ -165,6 +169,21 @@ class Localiser:
 
     def basis(self, references: list[str], lang: str) -> list[str]:
         return [dutch_basis(r) for r in references] if lang == "nl" else references
+
+
+MONTHS_NL = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def dutch_date(text: str) -> str:
+    """`2022-12-27` -> `27 december 2022` (nl-terms.md, style note 7: dates in words)."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return text
+    return f"{day.day} {MONTHS_NL[day.month - 1]} {day.year}"
 
 
 # ----------------------------------------------------------------- citations

@@ -30,6 +30,29 @@ from service.config import Config
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 LIST_HEADER = ["name", "purpose", "locations", "entity_country"]
+#: column names published lists use for each field (trust-centre pages, subprocessors.json
+#: files, the markdown tables of GitHub's and OpenProject's lists), lower-cased
+HEADER_ALIASES = {
+    "name": ("name", "subprocessor", "sub-processor", "entity", "entity name", "company", "vendor"),
+    "purpose": ("purpose", "description", "description of processing", "services", "service", "activity"),
+    "locations": (
+        "locations",
+        "location",
+        "location of processing",
+        "processing location",
+        "data location",
+        "data center location",
+        "country of processing",
+    ),
+    "entity_country": (
+        "entity_country",
+        "country",
+        "corporate location",
+        "entity location",
+        "headquarters",
+        "country of incorporation",
+    ),
+}
 
 
 def add_parser(sub: Any) -> None:
@@ -40,7 +63,11 @@ def add_parser(sub: Any) -> None:
     imp.set_defaults(func=cmd_import)
     lst = vendor_sub.add_parser("import-list", help="a published sub-processor list as a new revision")
     lst.add_argument("--vendor", required=True)
-    lst.add_argument("--format", choices=("csv", "json"), help="default: from the file's extension")
+    lst.add_argument(
+        "--format",
+        choices=("csv", "json", "markdown"),
+        help="default: from the file's extension (.md: markdown)",
+    )
     lst.add_argument("file", metavar="FILE")
     lst.set_defaults(func=cmd_import_list)
     rev = vendor_sub.add_parser("review", help="what a change of sub-processors means; exit 0, 10 or 20")
@@ -123,9 +150,10 @@ def cmd_import_list(args: argparse.Namespace, config: Config) -> int:
     from service.resources.vendors import put
 
     path = Path(args.file)
-    kind = args.format or path.suffix.lstrip(".").lower()
-    if kind not in ("csv", "json"):
-        print(f"doorgifte vendor import-list: say --format csv or json for {path}", file=sys.stderr)
+    suffix = path.suffix.lstrip(".").lower()
+    kind = args.format or {"md": "markdown"}.get(suffix, suffix)
+    if kind not in ("csv", "json", "markdown"):
+        print(f"doorgifte vendor import-list: say --format csv, json or markdown for {path}", file=sys.stderr)
         return EXIT_USAGE
     rows, problems = _rows(path.read_text(encoding="utf-8"), kind)
     engine = load_engine(config)
@@ -156,15 +184,36 @@ def cmd_import_list(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def _columns(header: list[str]) -> dict[str, str] | None:
+    """Published column name -> our field, when a name and a country column are found."""
+    found: dict[str, str] = {}
+    for column in header:
+        key = column.strip().lower()
+        for field, aliases in HEADER_ALIASES.items():
+            if key in aliases and field not in found.values():
+                found[column] = field
+    return found if set(found.values()) >= {"name", "entity_country"} else None
+
+
+def _named(row: dict[str, Any], columns: dict[str, str]) -> dict[str, str]:
+    out = dict.fromkeys(LIST_HEADER, "")
+    for column, field in columns.items():
+        value = row.get(column)
+        out[field] = ";".join(map(str, value)) if isinstance(value, list) else str(value or "").strip()
+    return out
+
+
 def _rows(text: str, kind: str) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
-    """(line, row) pairs, and problems with their line numbers."""
+    """(line, row) pairs, and problems with their line numbers. Columns may carry the names
+    published lists use (HEADER_ALIASES); a name and a country column are required."""
+    if kind == "markdown":
+        return _markdown_rows(text)
     if kind == "csv":
         reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != LIST_HEADER:
-            return [], [(1, f"the header is {','.join(LIST_HEADER)}")]
-        return [
-            (reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items()}) for row in reader
-        ], []
+        columns = _columns(list(reader.fieldnames or []))
+        if columns is None:
+            return [], [(1, f"the header needs a name and a country column, such as {','.join(LIST_HEADER)}")]
+        return [(reader.line_num, _named(row, columns)) for row in reader], []
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -174,12 +223,37 @@ def _rows(text: str, kind: str) -> tuple[list[tuple[int, dict[str, str]]], list[
     lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.lstrip().startswith("{")]
     out = []
     for n, item in enumerate(items):
-        locations = item.get("locations", "")
-        row = {k: str(item.get(k) or "") for k in LIST_HEADER}
-        if isinstance(locations, list):
-            row["locations"] = ";".join(map(str, locations))
-        out.append((lines[n] if n < len(lines) else n + 1, row))
+        columns = _columns(list(item))
+        line = lines[n] if n < len(lines) else n + 1
+        if columns is None:
+            return [], [(line, "an entry needs a name and a country, such as " + ", ".join(LIST_HEADER))]
+        out.append((line, _named(item, columns)))
     return out, []
+
+
+def _markdown_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
+    """Rows of the first pipe table of a markdown page (how some vendors publish their list);
+    places in a cell may be separated by `,`, `/`, `;` or `and`."""
+    table = [(n + 1, line) for n, line in enumerate(text.splitlines()) if line.strip().startswith("|")]
+    if len(table) < 2:
+        return [], [(1, "no markdown table found")]
+    header = _cells(table[0][1])
+    columns = _columns(header)
+    if columns is None:
+        return [], [(table[0][0], "the table needs a name and a country column")]
+    out = []
+    for line, raw in table[1:]:
+        values = _cells(raw)
+        if all(set(v) <= set("-: ") for v in values):
+            continue  # the separator row
+        row = _named(dict(zip(header, values, strict=False)), columns)
+        row["locations"] = ";".join(p for p in re.split(r"\s*(?:,|/|;|\band\b)\s*", row["locations"]) if p)
+        out.append((line, row))
+    return out, []
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
 def _row_problems(engine: Any, line: int, row: dict[str, str]) -> list[tuple[int, str]]:

@@ -142,3 +142,16 @@ def test_location_words_read_as_places(engine):
     assert any("at an EEA location, inside the EEA" in t for t in texts)
     assert not any("EEA is inside" in t or "at EEA" in t for t in texts)
     assert any("locations worldwide" in t for t in texts)
+
+
+def test_dates_in_dutch_messages_are_in_words(engine):
+    scc = {"module": 2, "decision": "2010/87/EU", "concluded_on": "2021-01-01"}
+    payload = {
+        **flow(country="IN", agreement={"dpa": {"signed": True}, "safeguards": {"scc": scc}}),
+        "lang": "nl",
+    }
+    payload["as_of"] = "2022-06-01"
+    d = engine.evaluate(payload, TODAY)
+    note = next(f for f in d.hops[0].locations[0].findings if f.code == "transfer.scc_transitional")
+    assert "26 september 2021" in note.message and "27 december 2022" in note.message
+    assert note.params["until"] == "2022-12-27"  # params keep the ISO date

@@ -382,3 +382,39 @@ def test_vendor_import_list_and_review_exit_statuses(tmp_path):
     json_list.write_text("[\n" + ",\n".join(" " + json.dumps(e) for e in entries) + "\n]\n")
     bad_json = _vendor("import-list", "--vendor", "acme-crm", str(json_list), db=db)
     assert bad_json.returncode == 2 and f"{json_list}:3:" in bad_json.stderr
+
+
+def test_vendor_import_list_reads_published_shapes(tmp_path):
+    """A markdown table as vendors publish it, and a subprocessors.json with their own keys."""
+    db = tmp_path / "log.sqlite3"
+    assert _vendor("import", str(Path(__file__).parent / "data" / "vendor-acme.yaml"), db=db).returncode == 0
+    page = tmp_path / "subprocessors.md"
+    page.write_text(
+        "# Our sub-processors\n\n"
+        "| Name | Description of Processing | Location of Processing | Corporate Location |\n"
+        "|---|---|---|---|\n"
+        "| Acme Inc. | Support | United States, Ireland | United States |\n"
+        "| Mail Relay GmbH | E-mail delivery | Germany and Netherlands | Germany |\n"
+    )
+    imported = _vendor("import-list", "--vendor", "acme-crm", str(page), db=db)
+    assert imported.returncode == 0, imported.stderr
+    shown = subprocess.run(
+        [str(DOORGIFTE), "vendor", "review", "acme-crm", "--exporter", "X", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DOORGIFTE_DB": str(db)},
+    )
+    changes = {c["party"]: c for c in json.loads(shown.stdout)["changes"]}
+    assert changes["Mail Relay GmbH"]["change"] == "added"
+    assert changes["Mail Relay GmbH"]["locations"] == ["Germany", "Netherlands"]
+    assert changes["Acme Inc."]["after"] == ["United States", "Ireland"]
+    trust = tmp_path / "subprocessors.json"
+    trust.write_text(
+        json.dumps([{"entity": "Acme Inc.", "services": "support", "data location": ["US"], "country": "US"}])
+    )
+    assert _vendor("import-list", "--vendor", "acme-crm", str(trust), db=db).returncode == 0
+    nameless = tmp_path / "bad.csv"
+    nameless.write_text("what,where\nA,B\n")
+    refused = _vendor("import-list", "--vendor", "acme-crm", str(nameless), db=db)
+    assert refused.returncode == 2 and "a name and a country column" in refused.stderr
