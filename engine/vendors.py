@@ -59,6 +59,12 @@ def parse(payload: Any, resolver: Resolver | None = None) -> VendorDocument:
     aside) and, given a resolver, every country and place resolved; every problem is listed
     with its place, as for a flow request."""
     try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        raise RequestInvalid(
+            [Problem("(body)", "the document holds text that is not valid Unicode", None)]
+        ) from None
+    try:
         doc = VendorDocument.model_validate(payload)
     except ValidationError as exc:
         raise RequestInvalid(pydantic_problems(exc)) from None

@@ -8,7 +8,7 @@ every answer against them, so the document cannot drift from what is served.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -235,6 +235,10 @@ class Ready(Out):
 # ----------------------------------------------------------------- vendors (SPEC section 11)
 
 
+#: a vendor revision number (SQLite and PostgreSQL store it as a 64-bit integer)
+Revision = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class JsonSchema(RootModel[dict[str, Any]]):
     """A JSON Schema document."""
 
@@ -284,7 +288,7 @@ class VendorDecisionRequest(Out):
     data: dict[str, Any] = Field(default_factory=dict)
     as_of: dt.date | None = None
     lang: Literal["en", "nl"] = "en"
-    revision: int | None = None
+    revision: Revision | None = None
     products: list[str] | None = None
     residency: str | None = None
     agreement: dict[str, Any] | None = None
@@ -294,8 +298,8 @@ class VendorDecisionRequest(Out):
 
 
 class VendorReviewRequest(Out):
-    from_revision: int | None = None
-    to_revision: int | None = None
+    from_revision: Revision | None = None
+    to_revision: Revision | None = None
     notified_on: dt.date
     exporter: dict[str, Any]
     policy: str | list[str] = "gdpr"

@@ -241,7 +241,7 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.isdigit() or not 1 <= int(raw) < 2**31:
         raise _invalid(name, f"{name} {raw!r} is not a revision number", "a whole number from 1")
     return int(raw)
 

@@ -101,3 +101,16 @@ def test_a_review_says_whether_to_object_and_by_when(client, db_path):
 def test_the_schema_is_published(client):
     schema = client.get("/v1/schemas/vendor").get_json()
     assert schema["title"] == "VendorDocument" and "recipient" in schema["properties"]
+
+
+def test_revision_numbers_out_of_range_are_422_not_500(client):
+    client.put("/v1/vendors/acme-crm", json=ACME)
+    huge = {"exporter": CUSTOMER, "revision": -57917043183731433537536}
+    assert_problem(client.post("/v1/vendors/acme-crm/decisions", json=huge), 422, "invalid_request")
+    assert_problem(
+        client.post("/v1/vendors/acme-crm/decisions", json={**huge, "revision": 0}), 422, "invalid_request"
+    )
+    too_big = client.get("/v1/vendors/acme-crm?revision=99999999999999999999999")
+    assert_problem(too_big, 422, "invalid_request")
+    review = {"exporter": CUSTOMER, "notified_on": "2026-11-20", "to_revision": 10**25}
+    assert_problem(client.post("/v1/vendors/acme-crm/review", json=review), 422, "invalid_request")
