@@ -7,6 +7,7 @@ engine loading are exercised through subprocesses at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -317,46 +318,58 @@ def test_evaluate_text_in_dutch_with_combined_profiles():
 # ---------------------------------------------------------------- vendors
 
 
-def _vendor(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DOORGIFTE_DB": str(db)}
-    return subprocess.run(
-        [str(DOORGIFTE), "vendor", *args], capture_output=True, text=True, timeout=60, env=env
-    )
+@dataclasses.dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_vendor_import_reports_new_changed_and_unchanged(tmp_path):
+@pytest.fixture
+def vendor(capsys, monkeypatch):
+    """`doorgifte vendor ...` run in this process (as the installed command would) on a log."""
+
+    def call(*args: str, db: Path) -> Ran:
+        monkeypatch.setenv("DOORGIFTE_DB", str(db))
+        code, out, err = run(capsys, "vendor", *args)
+        return Ran(code, out, err)
+
+    return call
+
+
+def test_vendor_import_reports_new_changed_and_unchanged(tmp_path, vendor):
     db = tmp_path / "log.sqlite3"
     vendors_dir = Path(__file__).resolve().parents[2] / "vendors"
-    first = _vendor("import", str(vendors_dir), db=db)
+    first = vendor("import", str(vendors_dir), db=db)
     assert first.returncode == 0, first.stderr
     assert sorted(first.stdout.splitlines()) == [
         "github: new (revision 1)",
         "openproject: new (revision 1)",
         "plausible: new (revision 1)",
     ]
-    again = _vendor("import", str(vendors_dir / "github.yaml"), db=db)
+    again = vendor("import", str(vendors_dir / "github.yaml"), db=db)
     assert again.stdout.strip() == "github: unchanged (revision 1)"
     broken = tmp_path / "broken.yaml"
     broken.write_text(
         (vendors_dir / "plausible.yaml").read_text().replace("country: FI", "country: Atlantis")
     )
-    refused = _vendor("import", str(broken), db=db)
+    refused = vendor("import", str(broken), db=db)
     assert refused.returncode == 2 and "broken.yaml:" in refused.stderr and "Atlantis" in refused.stderr
 
 
-def test_vendor_import_list_and_review_exit_statuses(tmp_path):
+def test_vendor_import_list_and_review_exit_statuses(tmp_path, vendor):
     db = tmp_path / "log.sqlite3"
     acme = Path(__file__).parent / "data" / "vendor-acme.yaml"
-    assert _vendor("import", str(acme), db=db).returncode == 0
+    assert vendor("import", str(acme), db=db).returncode == 0
     listed = tmp_path / "list.csv"
     rows = ["name,purpose,locations,entity_country", "Acme Inc.,support,US;IE,US", "SMS Co,sms,BR,BR"]
     listed.write_text("\n".join([*rows, "Bad Co,x,Atlantis,US"]) + "\n")
-    refused = _vendor("import-list", "--vendor", "acme-crm", str(listed), db=db)
+    refused = vendor("import-list", "--vendor", "acme-crm", str(listed), db=db)
     assert (
         refused.returncode == 2 and f"{listed}:4:" in refused.stderr and "nothing imported" in refused.stderr
     )
     listed.write_text(listed.read_text().replace("Bad Co,x,Atlantis,US\n", ""))
-    imported = _vendor("import-list", "--vendor", "acme-crm", str(listed), db=db)
+    imported = vendor("import-list", "--vendor", "acme-crm", str(listed), db=db)
     assert imported.returncode == 0 and "revision 2" in imported.stdout
     review = [
         "review",
@@ -367,12 +380,12 @@ def test_vendor_import_list_and_review_exit_statuses(tmp_path):
         "--as-of",
         "2026-11-22",
     ]
-    accept = _vendor(*review, "--notified-on", "2026-11-20", db=db)
+    accept = vendor(*review, "--notified-on", "2026-11-20", db=db)
     assert accept.returncode == 10, accept.stderr  # accept with conditions
     assert "object by 2026-12-20" in accept.stdout and "added: SMS Co" in accept.stdout
-    as_json = json.loads(_vendor(*review, "--format", "json", db=db).stdout)
+    as_json = json.loads(vendor(*review, "--format", "json", db=db).stdout)
     assert as_json["verdict"] == "accept_with_conditions"
-    objected = _vendor(*review, "--policy", "eu-residency", db=db)
+    objected = vendor(*review, "--policy", "eu-residency", db=db)
     assert objected.returncode == 20 and "new denial" in objected.stdout
     json_list = tmp_path / "list.json"
     entries = [
@@ -380,14 +393,14 @@ def test_vendor_import_list_and_review_exit_statuses(tmp_path):
         {"name": "X", "purpose": "", "locations": "Narnia", "entity_country": "US"},
     ]
     json_list.write_text("[\n" + ",\n".join(" " + json.dumps(e) for e in entries) + "\n]\n")
-    bad_json = _vendor("import-list", "--vendor", "acme-crm", str(json_list), db=db)
+    bad_json = vendor("import-list", "--vendor", "acme-crm", str(json_list), db=db)
     assert bad_json.returncode == 2 and f"{json_list}:3:" in bad_json.stderr
 
 
-def test_vendor_import_list_reads_published_shapes(tmp_path):
+def test_vendor_import_list_reads_published_shapes(tmp_path, vendor):
     """A markdown table as vendors publish it, and a subprocessors.json with their own keys."""
     db = tmp_path / "log.sqlite3"
-    assert _vendor("import", str(Path(__file__).parent / "data" / "vendor-acme.yaml"), db=db).returncode == 0
+    assert vendor("import", str(Path(__file__).parent / "data" / "vendor-acme.yaml"), db=db).returncode == 0
     page = tmp_path / "subprocessors.md"
     page.write_text(
         "# Our sub-processors\n\n"
@@ -396,15 +409,9 @@ def test_vendor_import_list_reads_published_shapes(tmp_path):
         "| Acme Inc. | Support | United States, Ireland | United States |\n"
         "| Mail Relay GmbH | E-mail delivery | Germany and Netherlands | Germany |\n"
     )
-    imported = _vendor("import-list", "--vendor", "acme-crm", str(page), db=db)
+    imported = vendor("import-list", "--vendor", "acme-crm", str(page), db=db)
     assert imported.returncode == 0, imported.stderr
-    shown = subprocess.run(
-        [str(DOORGIFTE), "vendor", "review", "acme-crm", "--exporter", "X", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "DOORGIFTE_DB": str(db)},
-    )
+    shown = vendor("review", "acme-crm", "--exporter", "X", "--format", "json", db=db)
     changes = {c["party"]: c for c in json.loads(shown.stdout)["changes"]}
     assert changes["Mail Relay GmbH"]["change"] == "added"
     assert changes["Mail Relay GmbH"]["locations"] == ["Germany", "Netherlands"]
@@ -413,8 +420,8 @@ def test_vendor_import_list_reads_published_shapes(tmp_path):
     trust.write_text(
         json.dumps([{"entity": "Acme Inc.", "services": "support", "data location": ["US"], "country": "US"}])
     )
-    assert _vendor("import-list", "--vendor", "acme-crm", str(trust), db=db).returncode == 0
+    assert vendor("import-list", "--vendor", "acme-crm", str(trust), db=db).returncode == 0
     nameless = tmp_path / "bad.csv"
     nameless.write_text("what,where\nA,B\n")
-    refused = _vendor("import-list", "--vendor", "acme-crm", str(nameless), db=db)
+    refused = vendor("import-list", "--vendor", "acme-crm", str(nameless), db=db)
     assert refused.returncode == 2 and "a name and a country column" in refused.stderr
