@@ -40,6 +40,8 @@ class LabelFile(BaseModel):
     certifications: ByLang
     clauses: ByLang
     exclusions: ByLang
+    bcr_kinds: ByLang
+    reasons: ByLang
 
 
 #: the title of each SCC set, per language (SPEC section 10: "Uitvoeringsbesluit (EU) 2021/914")
@@ -71,6 +73,8 @@ PARAM_KINDS = {
     "measures": "measures",
     "certifications": "certifications",
     "missing": "clauses",
+    "kind": "bcr_kinds",
+    "reason": "reasons",
 }
 
 

@@ -155,3 +155,14 @@ def test_dates_in_dutch_messages_are_in_words(engine):
     note = next(f for f in d.hops[0].locations[0].findings if f.code == "transfer.scc_transitional")
     assert "26 september 2021" in note.message and "27 december 2022" in note.message
     assert note.params["until"] == "2022-12-27"  # params keep the ISO date
+
+
+def test_reasons_and_bcr_kinds_read_dutch(engine):
+    safeguards = {"scc": {"module": 1}, "bcr": {"kind": "processor", "approved": True}}
+    payload = {
+        **flow(country="IN", agreement={"dpa": {"signed": True}, "safeguards": safeguards}),
+        "lang": "nl",
+    }
+    texts = " ".join(f.message for f in engine.evaluate(payload, TODAY).hops[0].locations[0].findings)
+    assert "de module past niet bij de rollen" in texts and "module_mismatch" not in texts
+    assert "verwerkers" in texts and "kind_mismatch" not in texts
