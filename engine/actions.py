@@ -21,12 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.localise import Localiser
+from engine.localise import CONTROLLER, Localiser
 from engine.messages import Catalogue
 
-#: the controller's role in words; alone it names a controller the flow does not name (the
-#: exporter is a processor and its controller is not in the flow)
-CONTROLLER = {"en": "the controller", "nl": "de verwerkingsverantwoordelijke"}
 _AND = {"en": "and", "nl": "en"}
 _MORE = {"en": "{shown} and {n} more", "nl": "{shown} en nog {n}"}
 #: at most this many parties and places named in a message; the action's lists keep them all
@@ -120,15 +117,14 @@ def _message(group: _Group, catalogue: Catalogue, lang: str, words: Localiser) -
         template = "action.generic"
     actor = group.actor
     word = CONTROLLER[lang]
-    controller = actor.name if actor.role == "controller" else actor.counterparty
+    controller = words.controller(actor.name if actor.role == "controller" else actor.counterparty, lang)
     values = {
         **group.first.get("params", {}),
+        **controller,  # the controller mid-sentence: its role, and its name when the flow gives it
         "code": group.code,
-        "actor": actor.name or word[0].upper() + word[1:],
+        "actor": actor.name or controller["controller_cap"],
         # after a named actor who is the controller: its role; after an unnamed one, nothing
         "as_controller": f" ({word.split()[-1]})" if actor.role == "controller" and actor.name else "",
-        # the controller mid-sentence: its role, and its name when the flow gives it
-        "controller": f"{word} ({controller})" if controller else word,
         "counterparty": actor.counterparty or word,
         "parties": names(group.parties, lang, SHOWN_PARTIES),
         "party_count": len(group.parties),

@@ -143,9 +143,8 @@ class Engine:
         """Decide one flow request (a dict or a FlowRequest)."""
         flow = payload if isinstance(payload, FlowRequest) else self.parse(payload)
         as_of, profile, places = self._check(flow, today or dt.datetime.now(dt.UTC).date())
-        exporter_country = self.resolver.country(flow.exporter.country) or ""
-        builder = FactBuilder(self.reference, profile.settings, flow, as_of, exporter_country)
-        hops = builder.hops(places, self._established(flow, places))
+        builder = FactBuilder(self.reference, profile.settings, flow, as_of, self.resolver.country)
+        hops = builder.hops(places)
         _conclude(hops, profile)
         fired = self.rules.fire(profile.ruleset, _engine_facts(hops, profile.fields))
         catalogue = self._catalogues[profile.id]
@@ -187,16 +186,6 @@ class Engine:
                 self._catalogues[found.id] = self.policies.catalogue.merged(found.messages)
                 self._combined[ids] = found
         return found
-
-    def _established(self, flow: FlowRequest, places: dict[str, list[Place]]) -> dict[str, str | None]:
-        """The country each node is established in: its `country`, else its first place's."""
-        out: dict[str, str | None] = {}
-        for node, _parent, node_id in walk(flow):
-            if node.country is not None:
-                out[node_id] = self.resolver.country(node.country)
-            else:
-                out[node_id] = next((p.country for p in places[node_id]), None)
-        return out
 
 
 def _conclude(hops: list[HopFacts], profile: Profile) -> None:

@@ -10,7 +10,7 @@ nothing: it only reads the request and the reference data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,13 +116,15 @@ class FactBuilder:
         settings: Settings,
         flow: FlowRequest,
         as_of: dt.date,
-        exporter_country: str,
+        country: Callable[[str], str | None],
     ):
+        """`country`: resolves a country reference of the request (`Resolver.country`)."""
         self.ref = reference
         self.settings = settings
         self.flow = flow
         self.as_of = as_of
-        self.exporter_outside_eea = not reference.in_eea(exporter_country, as_of)
+        self.country = country
+        self.exporter_outside_eea = not reference.in_eea(country(flow.exporter.country) or "", as_of)
         self.special = bool(SENSITIVE.intersection(flow.data.categories))
         self.required_clauses = sorted(settings.dpa_required_clauses or v.ART_28_3_CLAUSES)
         subjects = set(flow.data.subjects)
@@ -131,16 +133,10 @@ class FactBuilder:
         self.purposes = set(flow.data.purposes)
         self.categories = set(flow.data.categories)
 
-    def hops(self, places: dict[str, list[Place]], established: dict[str, str | None]) -> list[HopFacts]:
-        """`established`: the country each node (by id) is established in."""
-        return [
-            self.hop(node, parent, places[node_id], established.get(node_id))
-            for node, parent, node_id in walk(self.flow)
-        ]
+    def hops(self, places: dict[str, list[Place]]) -> list[HopFacts]:
+        return [self.hop(node, parent, places[node_id]) for node, parent, node_id in walk(self.flow)]
 
-    def hop(
-        self, node: Recipient, parent: _Parent, places: list[Place], established: str | None = None
-    ) -> HopFacts:
+    def hop(self, node: Recipient, parent: _Parent, places: list[Place]) -> HopFacts:
         common = self._common(node, parent)
         hop = HopFacts(
             path=[*parent.path, node.name],
@@ -153,6 +149,8 @@ class FactBuilder:
             exporter_role=parent.role,
             controller=parent.controller,
         )
+        # where the node is established: its `country`, else its first place's
+        established = self.country(node.country) if node.country else next((p.country for p in places), None)
         in_eea = established is not None and self.ref.in_eea(established, self.as_of)
         hop.locations = [self.location(node, parent, place, common, in_eea) for place in places]
         return hop

@@ -12,7 +12,6 @@ import copy
 import datetime as dt
 import hashlib
 import json
-import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -298,10 +297,3 @@ VERDICT_EXIT = {"accept": 0, "accept_with_conditions": 10, "object": 20}
 
 def vendor_ref(doc: VendorDocument, revision: int) -> dict[str, Any]:
     return {"id": doc.id, "revision": revision, "list_version": doc.list_version}
-
-
-def check_id(vendor_id: str) -> None:
-    if not re.match(VENDOR_ID, vendor_id):
-        raise RequestInvalid(
-            [Problem("id", f"{vendor_id!r} is not a vendor id", "a-z, 0-9 and -, 2 to 63 characters")]
-        )

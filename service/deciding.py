@@ -83,12 +83,10 @@ class Decider:
         ProblemError. `vendor`: the vendor revision the flow was built from."""
         deadline = time.monotonic() + self.timeout
         try:
-            flow = self.engine.parse(payload)
-            decision = self._evaluate(flow, today_utc(), deadline)
+            decision = self._decision(payload, today_utc(), deadline)
         except RequestInvalid as exc:
             raise ProblemError.from_invalid(exc) from None
         self._check_deadline(deadline, 1, 1)
-        decision.logged = not flow.dry_run
         if vendor is not None:
             decision.vendor = VendorRef.model_validate(vendor)
         text = decision.model_dump_json()
@@ -127,10 +125,7 @@ class Decider:
 
     def _answer(self, index: int, payload: Any, today: dt.date, deadline: float) -> Answered:
         try:
-            flow = self.engine.parse(payload)
-            decision = self._evaluate(flow, today, deadline)
-            decision.logged = not flow.dry_run
-            return Answered(index, 200, decision=decision)
+            return Answered(index, 200, decision=self._decision(payload, today, deadline))
         except RequestInvalid as exc:
             problem = ProblemError.from_invalid(exc)
         except ProblemError as exc:
@@ -150,6 +145,13 @@ class Decider:
             raise self.unavailable(exc, "read", 0) from None
 
     # ------------------------------------------------------------ helpers
+
+    def _decision(self, payload: Any, today: dt.date, deadline: float) -> Decision:
+        """A flow decided, marked `logged` unless it is a dry run (the caller logs it)."""
+        flow = self.engine.parse(payload)
+        decision = self._evaluate(flow, today, deadline)
+        decision.logged = not flow.dry_run
+        return decision
 
     def _evaluate(self, payload: Any, today: dt.date, deadline: float) -> Decision:
         """Evaluate behind the lock, waiting for it no longer than the time left."""

@@ -125,6 +125,11 @@ def problem_json(body: dict[str, Any]) -> str:
     return text
 
 
+def invalid_field(loc: str, msg: str, hint: str) -> ProblemError:
+    """A 422 about one field of the request."""
+    return ProblemError("invalid_request", msg, [Problem(loc, msg, hint)])
+
+
 def internal_error(exc: BaseException, what: str) -> ProblemError:
     """Log `exc` with a fresh error id; the 500 problem names only that id, never the cause."""
     error_id = str(uuid.uuid4())

@@ -15,7 +15,7 @@ from engine.decision import Decision
 from engine.errors import Problem
 from engine.flow import FlowRequest
 from service import body, params
-from service.errors import ProblemError, answer_language, in_language
+from service.errors import ProblemError, answer_language, in_language, invalid_field
 from service.openapi import describe
 from service.schemas import BatchRequest, BatchResponse, LoggedDecision
 from service.state import current
@@ -111,26 +111,22 @@ def logged(decision_id: str) -> Response:
 
 def _flows(payload: Any, limit: int) -> list[Any]:
     if not isinstance(payload, dict):
-        raise _invalid("(body)", "the request body is a JSON object", 'send {"flows": [...]}')
+        raise invalid_field("(body)", "the request body is a JSON object", 'send {"flows": [...]}')
     unknown = sorted(set(payload) - {"flows"})
     if unknown:
-        raise _invalid(unknown[0], f"unknown field {unknown[0]!r}", "a batch has only the field flows")
+        raise invalid_field(unknown[0], f"unknown field {unknown[0]!r}", "a batch has only the field flows")
     flows = payload.get("flows")
     if not isinstance(flows, list):
-        raise _invalid(
+        raise invalid_field(
             "flows", "flows is required and is a JSON array of flow requests", 'send {"flows": [...]}'
         )
     if len(flows) > limit:
-        raise _invalid(
+        raise invalid_field(
             "flows",
             f"{len(flows)} flows exceed the limit of {limit} flows per batch",
             f"send at most {limit} flows per request",
         )
     return flows
-
-
-def _invalid(loc: str, msg: str, hint: str) -> ProblemError:
-    return ProblemError("invalid_request", msg, [Problem(loc, msg, hint)])
 
 
 def _canonical_uuid(text: str) -> str | None:

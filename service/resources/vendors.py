@@ -20,7 +20,7 @@ from engine.errors import Problem, RequestInvalid
 from engine.request_errors import pydantic_problems
 from service import body, params
 from service.decision_log import DecisionLog
-from service.errors import ProblemError
+from service.errors import ProblemError, invalid_field
 from service.openapi import describe
 from service.schemas import (
     JsonSchema,
@@ -70,7 +70,7 @@ def put_revision(vendor_id: str) -> tuple[Response, int]:
     params.check_args(())
     doc = _parse(body.read_json(request, current().config.max_body))
     if doc.id != vendor_id:
-        raise _invalid(
+        raise invalid_field(
             "id", f"the document's id {doc.id!r} is not the path's {vendor_id!r}", "make them equal"
         )
     revision, stored = store(doc)
@@ -242,14 +242,10 @@ def _int_arg(name: str) -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or not 1 <= int(raw) < 2**31:
-        raise _invalid(name, f"{name} {raw!r} is not a revision number", "a whole number from 1")
+        raise invalid_field(name, f"{name} {raw!r} is not a revision number", "a whole number from 1")
     return int(raw)
 
 
 def _unknown(vendor_id: str, revision: int | None = None) -> ProblemError:
     what = f"no vendor {vendor_id!r}" + (f" with revision {revision}" if revision else "")
     return ProblemError("not_found", what, [Problem("vendor_id", what, "see GET /v1/vendors")])
-
-
-def _invalid(loc: str, msg: str, hint: str) -> ProblemError:
-    return ProblemError("invalid_request", msg, [Problem(loc, msg, hint)])

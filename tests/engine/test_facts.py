@@ -20,8 +20,8 @@ def _hops(engine, payload: dict[str, Any], as_of: dt.date = DAY) -> list[HopFact
     places, problems = engine._places(request)
     assert problems == []
     settings = engine.policies.profiles["gdpr"].settings
-    builder = FactBuilder(engine.reference, settings, request, as_of, "NL")
-    return builder.hops(places, engine._established(request, places))
+    builder = FactBuilder(engine.reference, settings, request, as_of, engine.resolver.country)
+    return builder.hops(places)
 
 
 def _location(engine, payload: dict[str, Any], as_of: dt.date = DAY, hop: int = 0) -> dict[str, Any]:
