@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from engine import horizon
+from engine import scenario as scenarios
 from engine.assemble import Assembler
 from engine.decision import Decision
 from engine.durable_adapter import RuleEngine
@@ -27,6 +29,7 @@ from engine.localise import Localiser
 from engine.reference import Reference, load_reference
 from engine.request_errors import check_chain_size, pydantic_problems
 from engine.resolve import Place, Resolver
+from engine.scenario import Scenario
 
 GDPR_APPLIES_FROM = dt.date(2018, 5, 25)
 MAX_DEPTH = 10
@@ -35,6 +38,8 @@ MAX_NODES = 200
 MAX_LOCATIONS = 1000
 #: distinct combinations of profiles compiled per process: each holds rule-engine memory for good
 MAX_COMBINED = 64
+#: scenarios applied and kept per process (each a copy of the adequacy and instrument records)
+MAX_SCENARIOS = 16
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Engine:
             pid: policies.catalogue.merged(p.messages) for pid, p in policies.profiles.items()
         }
         self._combined: dict[tuple[str, ...], Profile] = {}
+        self._scenarios: dict[str, Reference] = {}
         self._combining = threading.Lock()
 
     @classmethod
@@ -140,16 +146,67 @@ class Engine:
     # ------------------------------------------------------------ evaluation
 
     def evaluate(self, payload: Any, today: dt.date | None = None) -> Decision:
-        """Decide one flow request (a dict or a FlowRequest)."""
+        """Decide one flow request (a dict or a FlowRequest), under its scenario if it has one,
+        with its horizon if it asks for one."""
         flow = payload if isinstance(payload, FlowRequest) else self.parse(payload)
         as_of, profile, places = self._check(flow, today or dt.datetime.now(dt.UTC).date())
-        builder = FactBuilder(self.reference, profile.settings, flow, as_of, self.resolver.country)
+        reference = self.scenario_reference(flow.scenario)
+
+        def decide_on(day: dt.date) -> Decision:
+            return self._decide(flow, day, profile, places, reference)
+
+        decision = decide_on(as_of)
+        if flow.horizon:
+            decision.horizon = horizon.find(decision, flow, reference, decide_on)
+        return decision
+
+    def _decide(
+        self,
+        flow: FlowRequest,
+        as_of: dt.date,
+        profile: Profile,
+        places: dict[str, list[Place]],
+        reference: Reference,
+    ) -> Decision:
+        builder = FactBuilder(reference, profile.settings, flow, as_of, self.resolver.country)
         hops = builder.hops(places)
         _conclude(hops, profile)
         fired = self.rules.fire(profile.ruleset, _engine_facts(hops, profile.fields))
         catalogue = self._catalogues[profile.id]
-        assembler = Assembler(profile, catalogue, flow.lang, self.reference.version, self.words)
-        return assembler.decision(flow, hops, fired, as_of)
+        assembler = Assembler(profile, catalogue, flow.lang, reference.version, self.words)
+        decision = assembler.decision(flow, hops, fired, as_of)
+        decision.reference_data.scenario = flow.scenario
+        return decision
+
+    # ------------------------------------------------------------ scenarios
+
+    def scenario_reference(self, scenario: Scenario | None) -> Reference:
+        """The reference data under a scenario (the real data without one); unknown ids raise
+        RequestInvalid. Applied scenarios are kept by content, a few at a time."""
+        if scenario is None:
+            return self.reference
+        with self._combining:
+            found = self._scenarios.get(scenario.digest)
+        if found is not None:
+            return found
+        problems = scenarios.problems(scenario, self.reference, self.resolver.country)
+        if problems:
+            raise RequestInvalid(problems)
+        found = scenarios.apply(scenario, self.reference, self.resolver.country)
+        with self._combining:
+            if len(self._scenarios) >= MAX_SCENARIOS:
+                self._scenarios.pop(next(iter(self._scenarios)))
+            self._scenarios[scenario.digest] = found
+        return found
+
+    def check_scenario(self, payload: Any) -> Scenario:
+        """A scenario file's content validated against the reference data, or RequestInvalid."""
+        try:
+            scenario = _ScenarioFile.model_validate({"scenario": payload}).scenario
+        except ValidationError as exc:
+            raise RequestInvalid(pydantic_problems(exc)) from None
+        self.scenario_reference(scenario)
+        return scenario
 
     # ------------------------------------------------------------ profiles
 
@@ -186,6 +243,12 @@ class Engine:
                 self._catalogues[found.id] = self.policies.catalogue.merged(found.messages)
                 self._combined[ids] = found
         return found
+
+
+class _ScenarioFile(BaseModel):
+    """A scenario on its own, so that its problems are located as in a request (`scenario.…`)."""
+
+    scenario: Scenario
 
 
 def _conclude(hops: list[HopFacts], profile: Profile) -> None:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.scenario import Scenario
+
 DecisionValue = Literal["allow", "conditions", "deny"]
 
 
@@ -106,12 +108,37 @@ class PolicyVersion(Version):
 
 class DataVersion(Out):
     version: str
+    #: the hypothetical change the decision was taken under (SPEC section 12); its hash is in `version`
+    scenario: Scenario | None = None
 
 
 class VendorRef(Out):
     id: str
     revision: int
     list_version: str
+
+
+class Cause(Out):
+    """A dated record whose date falls on a horizon's day."""
+
+    record: str = Field(
+        description="`adequacy:<id>`, `adequacy:<id>/exclusion:<id>`, `scc:<set>`, "
+        "`eea:<country>`, `bridge:<country>`, `instruments:impact_assessment`, or a "
+        "`request.` field"
+    )
+    field: str
+    value: dt.date
+    source: str | None = None
+
+
+class Horizon(Out):
+    """The first later date on which the same flow is decided otherwise (SPEC section 12)."""
+
+    changes_on: dt.date
+    decision: DecisionValue
+    codes_added: list[str]
+    codes_removed: list[str]
+    because: list[Cause]
 
 
 class Decision(Out):
@@ -130,3 +157,5 @@ class Decision(Out):
     hops: list[Hop]
     #: the vendor revision a decision by vendor id was made on (SPEC section 11)
     vendor: VendorRef | None = None
+    #: with `"horizon": true`: the next date the decision changes, or null when none within ten years
+    horizon: Horizon | None = None

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
 
 from engine import vocabulary as v
+from engine.scenario import Scenario
 
 StrictBool = Annotated[bool, Strict()]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -195,6 +196,10 @@ class FlowRequest(Model):
     labels: Annotated[dict[LabelKey, LabelValue], Field(max_length=20)] = Field(default_factory=dict)
     #: a what-if: answered, never written to the decision log
     dry_run: StrictBool = False
+    #: judge the flow in a hypothetical legal world (SPEC section 12); always a dry run
+    scenario: Scenario | None = None
+    #: also report the next date on which the decision changes (SPEC section 12)
+    horizon: StrictBool = False
     #: one profile id, or up to four applied together (SPEC section 6)
     policy: (
         Annotated[str, Field(min_length=1, max_length=100)]

@@ -62,7 +62,23 @@ def pydantic_problems(exc: ValidationError) -> list[Problem]:
 
 
 _FIELDS = {
-    "": ["as_of", "policy", "lang", "data", "exporter", "recipient"],
+    "": [
+        "as_of",
+        "reference",
+        "labels",
+        "dry_run",
+        "scenario",
+        "horizon",
+        "policy",
+        "lang",
+        "data",
+        "exporter",
+        "recipient",
+    ],
+    "scenario": ["title", "adequacy_end", "adequacy_add", "instrument_end"],
+    "adequacy_end": ["decision", "on"],
+    "instrument_end": ["decision", "on"],
+    "adequacy_add": ["country", "scope", "from", "until", "act"],
     "exporter": ["name", "country", "role", "public_body"],
     "recipient": [
         "name",

@@ -42,7 +42,7 @@ def create_app(
     (tests, one process serving several apps); by default they are created here.
     """
     config = config or Config.from_env()
-    engine = engine or Engine.load(policy_dirs=list(config.policy_path) or None, limits=config.limits)
+    engine = engine or config.engine()
     decision_log = decision_log or open_log(config.db)
     metrics = Metrics()
     app = Flask("service")

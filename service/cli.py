@@ -57,9 +57,7 @@ def _err(*lines: str) -> None:
 
 
 def load_engine(config: Config) -> Engine:
-    from engine.api import Engine
-
-    return Engine.load(policy_dirs=list(config.policy_path) or None, limits=config.limits)
+    return config.engine()
 
 
 def _problem_lines(problems: Sequence[Problem]) -> list[str]:
@@ -86,9 +84,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 def _validate_rule_base(config: Config) -> None:
     """Load every policy and data file without building a rule engine (the workers do)."""
-    from engine.api import load_checked
-
-    load_checked(list(config.policy_path))
+    config.check_rule_base()
 
 
 # ---------------------------------------------------------------- evaluate

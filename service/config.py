@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.api import Limits
+    from engine.api import Engine, Limits
 
 PREFIX = "DOORGIFTE_"
 DEFAULT_DB = "var/decisions.sqlite3"
@@ -44,6 +44,8 @@ class Config:
     log_level: str = "INFO"
     #: extra policy directories, loaded after the shipped `policies/`
     policy_path: tuple[Path, ...] = ()
+    #: another reference-data directory instead of the shipped `adequacy_data/`
+    data_path: Path | None = None
     #: most flows in one `POST /v1/decisions/batch`
     max_batch: int = DEFAULT_MAX_BATCH
     #: seconds one request may spend waiting for and running evaluations
@@ -68,6 +70,7 @@ class Config:
             max_body=_positive_int("MAX_BODY", get("MAX_BODY"), DEFAULT_MAX_BODY),
             log_level=_log_level(get("LOG_LEVEL")),
             policy_path=_paths(env.get(PREFIX + "POLICY_PATH", "")),
+            data_path=_directory("DATA_PATH", get("DATA_PATH")),
             max_batch=_positive_int("MAX_BATCH", get("MAX_BATCH"), DEFAULT_MAX_BATCH),
             eval_timeout=_positive_float("EVAL_TIMEOUT", get("EVAL_TIMEOUT"), DEFAULT_EVAL_TIMEOUT),
             max_depth=_positive_int("MAX_DEPTH", get("MAX_DEPTH"), DEFAULT_MAX_DEPTH),
@@ -81,6 +84,19 @@ class Config:
         from engine.api import Limits
 
         return Limits(max_depth=self.max_depth, max_nodes=self.max_nodes, max_locations=self.max_locations)
+
+    def engine(self) -> Engine:
+        """The engine this configuration asks for: shipped and extra policies, the reference data
+        of `data_path` or the shipped one, loaded and validated (LoadError names file and line)."""
+        from engine.api import Engine
+
+        return Engine.load(list(self.policy_path) or None, self.data_path, self.limits)
+
+    def check_rule_base(self) -> None:
+        """Load and validate every policy and data file without building a rule engine."""
+        from engine.api import load_checked
+
+        load_checked(list(self.policy_path), self.data_path)
 
     @property
     def uses_postgres(self) -> bool:
@@ -131,3 +147,12 @@ def _log_level(raw: str | None) -> str:
 def _paths(raw: str) -> tuple[Path, ...]:
     """`os.pathsep`-separated directories; empty entries are ignored."""
     return tuple(Path(part) for part in raw.split(os.pathsep) if part.strip())
+
+
+def _directory(name: str, raw: str | None) -> Path | None:
+    if raw is None:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a directory")
+    return path

@@ -147,10 +147,11 @@ class Decider:
     # ------------------------------------------------------------ helpers
 
     def _decision(self, payload: Any, today: dt.date, deadline: float) -> Decision:
-        """A flow decided, marked `logged` unless it is a dry run (the caller logs it)."""
+        """A flow decided, marked `logged` unless it is a dry run or asks about a scenario (the
+        caller logs it): a hypothetical world never enters the log of record."""
         flow = self.engine.parse(payload)
         decision = self._evaluate(flow, today, deadline)
-        decision.logged = not flow.dry_run
+        decision.logged = not flow.dry_run and flow.scenario is None
         return decision
 
     def _evaluate(self, payload: Any, today: dt.date, deadline: float) -> Decision:

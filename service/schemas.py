@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from engine.decision import DataVersion, Decision, DecisionValue, Finding
 from engine.flow import FlowRequest
+from engine.scenario import Scenario
 from service.config import DEFAULT_MAX_BATCH
 
 Zone = Literal["eea", "adequate", "adequate_partial", "third_country"]
@@ -57,6 +58,9 @@ class BatchRequest(Out):
         max_length=DEFAULT_MAX_BATCH,
         description="flow requests, DOORGIFTE_MAX_BATCH at most; each is validated on its own, and one "
         "that is not a valid FlowRequest gets its problem in results instead of failing the batch",
+    )
+    scenario: Scenario | None = Field(
+        None, description="a scenario for every flow that names none of its own (SPEC section 12)"
     )
 
 
@@ -295,6 +299,8 @@ class VendorDecisionRequest(Out):
     reference: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     dry_run: bool = False
+    #: judge the vendor in a hypothetical legal world; such a decision is never logged
+    scenario: Scenario | None = None
 
 
 class VendorReviewRequest(Out):

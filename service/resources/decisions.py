@@ -112,9 +112,10 @@ def logged(decision_id: str) -> Response:
 def _flows(payload: Any, limit: int) -> list[Any]:
     if not isinstance(payload, dict):
         raise invalid_field("(body)", "the request body is a JSON object", 'send {"flows": [...]}')
-    unknown = sorted(set(payload) - {"flows"})
+    unknown = sorted(set(payload) - {"flows", "scenario"})
     if unknown:
-        raise invalid_field(unknown[0], f"unknown field {unknown[0]!r}", "a batch has only the field flows")
+        hint = "a batch has the fields flows and scenario"
+        raise invalid_field(unknown[0], f"unknown field {unknown[0]!r}", hint)
     flows = payload.get("flows")
     if not isinstance(flows, list):
         raise invalid_field(
@@ -126,7 +127,15 @@ def _flows(payload: Any, limit: int) -> list[Any]:
             f"{len(flows)} flows exceed the limit of {limit} flows per batch",
             f"send at most {limit} flows per request",
         )
-    return flows
+    return _with_scenario(flows, payload.get("scenario"))
+
+
+def _with_scenario(flows: list[Any], scenario: Any) -> list[Any]:
+    """A batch's `scenario` applies to each flow that names none of its own (each is then a dry
+    run); the engine validates it with each flow, so a bad one is each flow's 422."""
+    if scenario is None:
+        return flows
+    return [{**f, "scenario": f.get("scenario", scenario)} if isinstance(f, dict) else f for f in flows]
 
 
 def _canonical_uuid(text: str) -> str | None:

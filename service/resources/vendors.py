@@ -115,7 +115,10 @@ def decide(vendor_id: str) -> Response:
     revision, _, document = _revision(vendor_id, ask.revision)
     doc = vendors.VendorDocument.model_validate_json(document)
     flow = _flow(doc, ask)
-    flow.update(reference=ask.reference, labels=ask.labels, dry_run=ask.dry_run)
+    # a vendor decision always carries its horizon: the register and the dashboard read it
+    flow.update(reference=ask.reference, labels=ask.labels, dry_run=ask.dry_run, horizon=True)
+    if ask.scenario is not None:
+        flow["scenario"] = ask.scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     decision, text = current().decider.decide(flow, g.request_id, vendors.vendor_ref(doc, revision))
     g.decision_ids = [decision.decision_id]
     return Response(text, mimetype="application/json")
