@@ -131,7 +131,7 @@ def test_uppercase_id_finds_the_same_decision(client, flows):
 
 @pytest.mark.parametrize(
     "decision_id",
-    [str(uuid.uuid4()), "not-a-uuid", "1", "0b5e" * 8, "'; DROP TABLE decisions; --"],
+    ["9b2f6c3e-5d1a-4e8b-a0c4-7f3e2d1b6a58", "not-a-uuid", "1", "0b5e" * 8, "'; DROP TABLE decisions; --"],
 )
 def test_unknown_or_malformed_decision_id_is_404(client, decision_id):
     body = assert_problem(client.get(f"/v1/decisions/{decision_id}"), 404, "not_found")
