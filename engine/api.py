@@ -138,6 +138,8 @@ class Engine:
             )
         places, place_problems = self._places(flow)
         problems.extend(place_problems)
+        if flow.scenario is not None:
+            problems.extend(scenarios.problems(flow.scenario, self.reference, self.resolver.country))
         if problems:
             raise RequestInvalid(problems)
         assert profile is not None
