@@ -22,7 +22,7 @@ from engine.assemble import Assembler
 from engine.decision import Decision
 from engine.durable_adapter import RuleEngine
 from engine.errors import Problem, RequestInvalid, did_you_mean
-from engine.facts import FactBuilder, HopFacts, walk
+from engine.facts import FactBuilder, HopFacts, node_loc, walk
 from engine.flow import FlowRequest
 from engine.loader import DATA_DIR, POLICIES_DIR, CombineError, PolicySet, Profile, combine, load_policies
 from engine.localise import Localiser
@@ -91,7 +91,7 @@ class Engine:
         if self.resolver.country(flow.exporter.country) is None:
             problems.append(self.resolver.country_problem("exporter.country", flow.exporter.country))
         for node, _parent, node_id in walk(flow):
-            loc = _loc(node_id)
+            loc = node_loc(node_id)
             refs = list(node.locations)
             if not refs:
                 if node.country is None:
@@ -159,8 +159,17 @@ class Engine:
 
         decision = decide_on(as_of)
         if flow.horizon:
-            decision.horizon = horizon.find(decision, flow, reference, decide_on)
+            named = self._named_places(flow, places)
+            decision.horizon = horizon.find(decision, flow, reference, decide_on, named)
         return decision
+
+    def _named_places(self, flow: FlowRequest, places: dict[str, list[Place]]) -> set[str]:
+        """The countries and organisations whose reference records a flow's facts read: the
+        exporter's and each recipient's establishment, and every location."""
+        named = {p.key for found in places.values() for p in found}
+        named.add(self.resolver.country(flow.exporter.country))
+        named.update(self.resolver.country(node.country) for node, _, _ in walk(flow) if node.country)
+        return {n for n in named if n}
 
     def _decide(
         self,
@@ -268,12 +277,6 @@ def load_checked(
 ) -> tuple[PolicySet, Reference]:
     """Load and validate the shipped and extra policies and the reference data (no rule engine)."""
     return load_policies([POLICIES_DIR, *(policy_dirs or [])]), load_reference(data_dir or DATA_DIR)
-
-
-def _loc(node_id: str) -> str:
-    """`r.0.1` -> `recipient.sub_processors[0].sub_processors[1]`."""
-    parts = node_id.split(".")[1:]
-    return "recipient" + "".join(f".sub_processors[{p}]" for p in parts)
 
 
 def _engine_facts(hops: list[HopFacts], fields: dict[str, list[str]]) -> list[dict[str, Any]]:

@@ -76,6 +76,11 @@ def public_body(node: Recipient, parent: _Parent) -> bool:
     return node.sector == "public"
 
 
+def node_loc(node_id: str) -> str:
+    """Where a node is in the request: `r.0.1` -> `recipient.sub_processors[0].sub_processors[1]`."""
+    return "recipient" + "".join(f".sub_processors[{p}]" for p in node_id.split(".")[1:])
+
+
 def walk(flow: FlowRequest) -> Iterator[tuple[Recipient, _Parent, str]]:
     """Every node in pre-order with its parent and its id (`r`, `r.0`, `r.0.1`...)."""
     exporter = flow.exporter

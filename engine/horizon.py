@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.decision import Cause, Decision, Horizon
+from engine.facts import node_loc, walk
 from engine.flow import FlowRequest
 from engine.reference import Reference
 
@@ -23,12 +24,16 @@ YEARS_AHEAD = 10
 DAY = dt.timedelta(days=1)
 
 
-def change_dates(ref: Reference, flow: FlowRequest) -> dict[dt.date, list[Cause]]:
+def change_dates(
+    ref: Reference, flow: FlowRequest, places: set[str] | None = None
+) -> dict[dt.date, list[Cause]]:
     """Every date on which a fact may change, with what changes on it. An inclusive end
-    (`until`, `expires`) changes things on the day after it."""
+    (`until`, `expires`) changes things on the day after it. With `places` (the countries and
+    organisations the flow names: exporter, establishments, locations), records of other
+    places are left out: they cannot change this flow's facts."""
     found: dict[dt.date, list[Cause]] = {}
-    for day, cause in [*_reference_changes(ref), *_request_changes(flow)]:
-        found.setdefault(day, []).append(cause)
+    for day, cause in [*_reference_changes(ref, places), *_request_changes(flow)]:
+        found.setdefault(day, []).append(Cause.model_construct(**cause._asdict()))
     return found
 
 
@@ -37,14 +42,17 @@ def find(
     flow: FlowRequest,
     ref: Reference,
     decide_on: Callable[[dt.date], Decision],
+    places: set[str] | None = None,
 ) -> Horizon | None:
     """The first date after `first.as_of`, within ten years, on which the decision differs."""
     start = first.as_of
     last = _years_later(start, YEARS_AHEAD)
     before = outcome(first)
-    for day, causes in sorted(change_dates(ref, flow).items()):
-        if not start < day <= last:
-            continue
+    changes: dict[dt.date, list[_Cause]] = {}
+    for day, cause in [*_reference_changes(ref, places), *_request_changes(flow)]:
+        if start < day <= last:
+            changes.setdefault(day, []).append(cause)
+    for day, causes in sorted(changes.items()):
         later = decide_on(day)
         after = outcome(later)
         if after != before:
@@ -53,7 +61,7 @@ def find(
                 decision=later.decision,
                 codes_added=sorted(after[1] - before[1]),
                 codes_removed=sorted(before[1] - after[1]),
-                because=causes,
+                because=[Cause(**c._asdict()) for c in causes],
             )
     return None
 
@@ -65,18 +73,36 @@ def outcome(decision: Decision) -> tuple[str, frozenset[str]]:
     return decision.decision, frozenset(codes)
 
 
-def _reference_changes(ref: Reference) -> Iterator[tuple[dt.date, Cause]]:
-    def cause(record: str, field: str, value: dt.date, source: Any = None) -> Cause:
-        return Cause(record=record, field=field, value=value, source=str(source) if source else None)
+class _Cause(NamedTuple):
+    """A Cause before it is needed: most dates never become a horizon."""
+
+    record: str
+    field: str
+    value: dt.date
+    source: str | None
+
+
+def _reference_changes(ref: Reference, places: set[str] | None) -> Iterator[tuple[dt.date, _Cause]]:
+    def cause(record: str, field: str, value: dt.date, source: Any = None) -> _Cause:
+        return _Cause(record, field, value, str(source) if source else None)
+
+    def named(place: str) -> bool:
+        return places is None or place in places
 
     for m in ref.eea.members:
+        if not named(m.country):
+            continue
         yield m.from_, cause(f"eea:{m.country}", "from", m.from_)
         if m.until:
             yield m.until + DAY, cause(f"eea:{m.country}", "until", m.until)
     for b in ref.eea.bridges:
+        if not named(b.country):
+            continue
         yield b.from_, cause(f"bridge:{b.country}", "from", b.from_)
         yield b.until + DAY, cause(f"bridge:{b.country}", "until", b.until)
     for d in ref.adequacy.decisions:
+        if not named(d.place):
+            continue
         record = f"adequacy:{d.id}"
         yield d.applies_from, cause(record, "applies_from", d.applies_from, d.source)
         if d.expires:
@@ -102,21 +128,14 @@ def _reference_changes(ref: Reference) -> Iterator[tuple[dt.date, Cause]]:
     )
 
 
-def _request_changes(flow: FlowRequest) -> Iterator[tuple[dt.date, Cause]]:
-    """Dates the request states (clauses concluded later than `as_of` count from that day)."""
-    for loc, value in _dates(flow.model_dump(exclude={"as_of", "scenario"}), "request"):
-        yield value, Cause(record=loc, field=loc.rsplit(".", 1)[-1], value=value, source=None)
-
-
-def _dates(value: Any, loc: str) -> Iterator[tuple[str, dt.date]]:
-    if isinstance(value, dt.date):
-        yield loc, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _dates(item, f"{loc}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _dates(item, f"{loc}[{i}]")
+def _request_changes(flow: FlowRequest) -> Iterator[tuple[dt.date, _Cause]]:
+    """Dates the request states: clauses concluded after `as_of` count from that day (the only
+    date of a flow request besides `as_of`; a test keeps it so)."""
+    for node, _parent, node_id in walk(flow):
+        scc = node.agreement.safeguards.scc
+        if scc is not None and scc.concluded_on is not None:
+            loc = f"request.{node_loc(node_id)}.agreement.safeguards.scc.concluded_on"
+            yield scc.concluded_on, _Cause(loc, "concluded_on", scc.concluded_on, None)
 
 
 def _years_later(day: dt.date, years: int) -> dt.date:

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from engine import horizon
 from engine.errors import RequestInvalid
@@ -240,3 +241,45 @@ def test_change_dates_cover_every_dated_kind_of_record(engine):
         for c in causes
     }
     assert {"eea", "bridge", "adequacy", "scc", "instruments"} <= records
+
+
+@pytest.mark.parametrize("country", ["GB", "US", "CH", "JP", "KR", "CA", "IN", "BR", "DE", "IL"])
+@pytest.mark.parametrize("as_of", ["2019-06-01", "2026-12-01"])
+def test_records_of_other_places_never_hide_a_change(engine, country, as_of):
+    """The horizon reads only the records of the places a flow names; deciding again on every
+    date of every record finds the same first change."""
+    f = FlowRequest.model_validate({**us_processor(as_of=as_of), "horizon": True})
+    f = f.model_copy(update={"recipient": f.recipient.model_copy(update={"country": country})})
+    first = engine.evaluate(f)
+    reference = engine.reference
+
+    def decide_on(day: dt.date):
+        return engine.evaluate(f.model_copy(update={"as_of": day, "horizon": False}))
+
+    everything = horizon.find(first, f, reference, decide_on, places=None)
+    if everything is None:
+        assert first.horizon is None
+        return
+    assert first.horizon is not None
+    assert first.horizon.model_dump(exclude={"because"}) == everything.model_dump(exclude={"because"})
+    # only the records of the flow's own places (and the clause sets) are named as the cause
+    assert first.horizon.because and set(map(repr, first.horizon.because)) <= set(
+        map(repr, everything.because)
+    )
+
+
+def test_the_horizon_knows_every_date_a_flow_request_can_state():
+    """`horizon._request_changes` reads clause dates only; a new date field must be added there."""
+
+    def date_fields(model, seen=()) -> set[str]:
+        found = set()
+        for name, info in model.model_fields.items():
+            text = str(info.annotation)
+            if "datetime.date" in text:
+                found.add(name)
+            for inner in getattr(info.annotation, "__args__", ()) + (info.annotation,):
+                if isinstance(inner, type) and issubclass(inner, BaseModel) and inner not in seen:
+                    found |= date_fields(inner, (*seen, model))
+        return found
+
+    assert date_fields(FlowRequest) == {"as_of", "concluded_on", "on", "from_", "until"}
