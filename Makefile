@@ -21,8 +21,10 @@ serve: install
 	mkdir -p var
 	$(BIN)/doorgifte serve --host 127.0.0.1 --port $(PORT)
 
+# Two test processes (pytest-xdist), one per core of the 2-core CI machine: the suite's budget
+# is 5 minutes and its stress and end-to-end tests wait on servers more than they compute.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # The PostgreSQL decision-log tests against a real server started from Debian's binaries
 # (installed here when missing); they fail instead of skipping when it cannot start.
