@@ -4,6 +4,8 @@ decision changes), SPEC section 12."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from engine.errors import RequestInvalid
 from engine.flow import FlowRequest
 from tests.conftest import flow
 
+REPO = Path(__file__).resolve().parents[2]
 DPF_FALLS = {"title": "DPF annulled", "adequacy_end": [{"decision": "us-dpf-2023-1795", "on": "2027-03-01"}]}
 ART28 = [
     "processing_details",
@@ -283,3 +286,10 @@ def test_the_horizon_knows_every_date_a_flow_request_can_state():
         return found
 
     assert date_fields(FlowRequest) == {"as_of", "concluded_on", "on", "from_", "until"}
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "scenarios").glob("*.json")), ids=lambda p: p.name)
+def test_the_shipped_scenarios_are_valid(engine, path):
+    scenario = engine.check_scenario(json.loads(path.read_text(encoding="utf-8")))
+    assert scenario.title
+    assert engine.scenario_reference(scenario).version.endswith(scenario.digest)
