@@ -14,6 +14,7 @@ the interpreter's stack.
 from __future__ import annotations
 
 import contextlib
+import encodings.utf_8_sig  # noqa: F401 - loaded at start: a codec found lazily on the first request fails once privileges are dropped
 import json
 import sys
 from typing import IO, Any
