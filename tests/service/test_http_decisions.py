@@ -168,10 +168,10 @@ def test_batch_flow_carries_every_decision_field(client, flows):
 def test_batch_engine_failure_fails_only_that_flow(client, flows, engine, monkeypatch):
     original = engine.evaluate
 
-    def fails_for_boom(payload: Any, today: dt.date | None = None) -> Decision:
+    def fails_for_boom(payload: Any, today: dt.date | None = None, **options: Any) -> Decision:
         if payload.recipient.name == "Boom":
             raise EngineError("boom")
-        return original(payload, today=today)
+        return original(payload, today=today, **options)
 
     monkeypatch.setattr(engine, "evaluate", fails_for_boom)
     boom = flows["allow"]
@@ -222,10 +222,10 @@ def test_evaluation_over_the_time_limit_is_503_and_nothing_is_logged(
     original = engine.evaluate
     calls: list[int] = []
 
-    def slow(payload: Any, today: dt.date | None = None) -> Decision:
+    def slow(payload: Any, today: dt.date | None = None, **options: Any) -> Decision:
         calls.append(1)
         time.sleep(0.03)
-        return original(payload, today=today)
+        return original(payload, today=today, **options)
 
     monkeypatch.setattr(engine, "evaluate", slow)
     response = post(client, {"flows": [flows["allow"]] * 10}, "/v1/decisions/batch")
