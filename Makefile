@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: install serve test test-postgres check bench golden lint typecheck clean
+.PHONY: replay-gate
 
 install: $(STAMP)
 
@@ -47,6 +48,15 @@ check: lint typecheck test
 # Regenerate the golden decision matrix; review its diff before committing.
 golden: install
 	$(BIN)/doorgifte golden --write
+
+# The replay gate: the golden flows with their committed answers as a throwaway decision log,
+# decided again by the working tree's policies/ and adequacy_data/; any changed decision fails
+# (exit 10) and is listed. REPLAY_JOBS worker processes (default 2).
+REPLAY_JOBS ?= 2
+replay-gate: install
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(BIN)/doorgifte golden --log "$$dir/golden.sqlite3" && \
+	$(BIN)/doorgifte replay --db "$$dir/golden.sqlite3" --fail-on changed --jobs $(REPLAY_JOBS)
 
 # The peer engines (cedarpy, regopy) are bench-only extras; one that cannot be installed is
 # reported as missing in the results instead of stopping the benchmark.

@@ -53,6 +53,9 @@ def targets(results: dict[str, Any]) -> list[Row]:
     growth = _get(results, "memory", "growth_mb")
     plan = _get(results, "action_plan", "chain_3hop_6loc", "ratio")
     decisions = _get(results, "memory", "decisions") or 0
+    replay_ratio = _get(results, "replay", "ratio_1_job")
+    replay_growth = _get(results, "replay", "memory", "growth_mb")
+    replayed = _get(results, "replay", "memory", "decisions") or 0
     vs_cedar = tc / cedar if tc and cedar else None
     vs_rego = rego / tc if tc and rego else None
     ratio = decision["ratio_to_trivial"] if decision and trivial else None
@@ -113,6 +116,20 @@ def targets(results: dict[str, Any]) -> list[Row]:
             plan,
             lambda v: v <= 1.10,
             f"{((plan or 1) - 1) * 100:+.1f}%",
+        ),
+        _target(
+            "replay_vs_fresh",
+            "replay per core >= 80% of deciding the same flows fresh",
+            replay_ratio,
+            lambda v: v >= 0.8,
+            f"{(replay_ratio or 0) * 100:.0f}%",
+        ),
+        _target(
+            "replay_memory_growth",
+            f"replay worker RSS growth < 5 MB over {replayed:,} logged decisions",
+            replay_growth,
+            lambda v: v < 5,
+            f"{replay_growth or 0:+.1f} MB",
         ),
         _target(
             "memory_growth",
@@ -231,6 +248,26 @@ def _memory_lines(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _replay_lines(results: dict[str, Any]) -> list[str]:
+    part = results.get("replay") or {}
+    if "error" in part:
+        return [f"Replay: could not run: {_one_line(part['error'])}"]
+    if not part:
+        return []
+    one, two, mem = part["replay_1_job"], part["replay_2_jobs"], part["memory"]
+    return [
+        f"Replay of {part['decisions']:,} logged decisions ({part['varied_flows']} varied flows, copied)",
+        f"  fresh engine.evaluate in process{part['fresh_per_s']:>14,.0f}/s",
+        f"  replay, 1 job{one['per_s']:>33,.0f}/s  ({part['ratio_1_job'] * 100:.0f}% of fresh)",
+        f"  fresh, 2 processes{part['fresh_2_processes']['per_s']:>28,.0f}/s",
+        f"  replay, 2 jobs{two['per_s']:>32,.0f}/s  ({two['per_s_per_core']:,.0f}/s per core, "
+        f"{part['ratio_2_jobs'] * 100:.0f}% of fresh on 2 processes)",
+        f"  worker RSS over {mem['decisions']:,} decisions: {mem['rss_after_warmup_mb']:.1f} -> "
+        f"{mem['rss_end_mb']:.1f} MB ({mem['growth_mb']:+.1f} MB); log of {mem['log_mb']:,.0f} MB built in "
+        f"{mem['log_build_seconds']:.0f} s",
+    ]
+
+
 def table(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     head = (
@@ -239,7 +276,7 @@ def table(results: dict[str, Any]) -> str:
         f"{(meta.get('other_processes_cpu_share') or 0) * 100:.0f}% of the machine meanwhile"
     )
     lines = [head, "", *_latency_lines(results), "", *_http_lines(results), "", *_batch_lines(results), ""]
-    lines += [*_memory_lines(results), "", "Targets"]
+    lines += [*_memory_lines(results), "", *_replay_lines(results), "", "Targets"]
     for t in results.get("targets", []):
         lines.append(f"  {t['status']:<5} {t['target']:<66} {t['shown']}")
     return "\n".join(lines)

@@ -3,12 +3,16 @@
 Parts: (a) in-process latency of doorgifte's three benchmark flows and (b) the peer engines
 on the one-hop third-country flow, timed together in rotated rounds; (c) HTTP throughput
 with 1 and 2 gunicorn workers next to a trivial endpoint; (d) a batch of 1,000 flows in
-process and over HTTP; (e) RSS growth over many decisions. Writes bench/results.json and
+process and over HTTP; (e) RSS growth over many decisions; (f) replay of a logged decision
+log on 1 and 2 worker processes next to deciding the same flows fresh, and a replay worker's
+RSS over 200,000 logged decisions; (g) log queries and the transfer register on a generated
+log of a million decisions, SQLite and PostgreSQL. Writes bench/results.json and
 prints a short table with ratios and PASS/FAIL per target.
 
-Modes: full (default), `--quick` or BENCH_QUICK=1 (fewer rounds, 20,000 memory decisions),
-`--smoke` (tiny sizes, a few seconds per part, results to a temporary file: `bench.smoke`).
-BENCH_MEMORY_DECISIONS overrides the memory count of any mode.
+Modes: full (default), `--quick` or BENCH_QUICK=1 (fewer rounds, 20,000 memory decisions,
+a log of 100,000 to query), `--smoke` (tiny sizes, a few seconds per part, a log of 5,000,
+results to a temporary file: `bench.smoke`). BENCH_MEMORY_DECISIONS and BENCH_LOGQUERY_ROWS
+override the memory count and the queried log's size of any mode.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import actions, batch, http, inprocess, memory, peers, report
+from bench import actions, batch, http, inprocess, logquery, memory, peers, replay, report
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -45,6 +49,10 @@ class Settings:
     batch_size: int = 1_000
     batch_repeats: int = 5
     memory_decisions: int = memory.DEFAULT_DECISIONS
+    replay_decisions: int = 20_000
+    replay_memory_decisions: int = 200_000
+    logquery_rows: int = logquery.DEFAULT_ROWS
+    logquery_calls: int = 50
 
 
 MODES = {
@@ -57,6 +65,10 @@ MODES = {
         http_seconds=1.0,
         batch_repeats=2,
         memory_decisions=20_000,
+        replay_decisions=5_000,
+        replay_memory_decisions=20_000,
+        logquery_rows=100_000,
+        logquery_calls=30,
     ),
     "smoke": Settings(
         rounds=1,
@@ -68,13 +80,21 @@ MODES = {
         batch_size=30,
         batch_repeats=1,
         memory_decisions=300,
+        replay_decisions=600,
+        replay_memory_decisions=1_500,
+        logquery_rows=5_000,
+        logquery_calls=10,
     ),
 }
 
 
 def settings_for(mode: str) -> Settings:
     base = MODES[mode]
-    return dataclasses.replace(base, memory_decisions=memory.configured_count(base.memory_decisions))
+    return dataclasses.replace(
+        base,
+        memory_decisions=memory.configured_count(base.memory_decisions),
+        logquery_rows=logquery.configured_rows(base.logquery_rows),
+    )
 
 
 # ---------------------------------------------------------------- the parts
@@ -189,9 +209,14 @@ def run(mode: str, out: Path) -> dict[str, Any]:
         results["action_plan"] = guarded(
             "action plan", lambda: actions.run(engine, max(3, settings.rounds), settings.calls // 4 or 1)
         )
+        results["log_queries"] = guarded(
+            "log queries",
+            lambda: logquery.run(engine, settings.logquery_rows, workdir, settings.logquery_calls),
+        )
+        results["replay"] = guarded("replay", lambda: replay.run(engine, settings, workdir))
     results["memory"] = guarded("memory", lambda: part_memory(settings))
     results["meta"] = about_run(started, busy0, own0, load0)
-    results["targets"] = report.targets(results)
+    results["targets"] = report.targets(results) + logquery.targets(results)
     out.write_text(json.dumps(results, indent=2) + "\n")
     return results
 
@@ -222,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = "smoke" if args.smoke else "quick" if quick else "full"
     results = run(mode, args.out)
     print(report.table(results))
+    print("\n" + "\n".join(logquery.lines(results)))
     print(f"\nresults: {args.out}")
     return 0
 

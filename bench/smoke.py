@@ -20,7 +20,9 @@ def main() -> int:
         results = run.run("smoke", out)
         assert json.loads(out.read_text())["mode"] == "smoke"
     print(report.table(results))
-    failed = [part for part in ("latency", "peers", "http", "batch", "memory") if "error" in results[part]]
+    failed = [
+        part for part in ("latency", "peers", "http", "batch", "memory", "replay") if "error" in results[part]
+    ]
     failed += [f"batch {k}" for k, v in results["batch"].items() if isinstance(v, dict) and "error" in v]
     missing = [name for name, p in results["peers"]["engines"].items() if p["status"] != "ok"]
     print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,25 @@ def build(engine: Engine) -> dict[str, Any]:
 
 def dumps(golden: dict[str, Any]) -> str:
     return json.dumps(golden, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def committed() -> dict[str, Any]:
+    """The committed matrix, as `doorgifte golden --write` last wrote it."""
+    golden: dict[str, Any] = json.loads(GOLDEN_PATH.read_text(encoding="utf-8"))
+    return golden
+
+
+def committed_flows(
+    golden: dict[str, Any], countries: set[str] | None = None
+) -> Iterator[tuple[str, dict[str, Any], str, list[str]]]:
+    """Every flow of a matrix with its answer there: (name, flow, decision, condition and denial
+    codes), optionally only for some countries. The replay gate logs these and decides them
+    again, so a change of rules or data shows up as changed decisions."""
+    for key, cells in golden["matrix"].items():
+        country, policy, on = key.split(" ")
+        if countries and country not in countries:
+            continue
+        for mechanism, cell in cells.items():
+            decision, _, codes = cell.partition(" ")
+            flow = _flow(country, mechanism, policy, dt.date.fromisoformat(on))
+            yield f"{key} {mechanism}", flow, decision, codes.split(",") if codes else []

@@ -177,6 +177,13 @@ def _case_paths(args: list[str]) -> list[Path]:
 def cmd_golden(args: argparse.Namespace, config: Config) -> int:
     from engine.golden import GOLDEN_PATH, build, dumps
 
+    if args.log:  # the replay gate's log: the committed answers, decided again by `replay`
+        from engine import golden
+        from service.replay_cli import golden_log
+
+        only = set(args.only.upper().split(",")) if args.only else None
+        return golden_log(args.log, golden.committed_flows(golden.committed(), only))
+
     if args.check and not GOLDEN_PATH.exists():
         _err(f"doorgifte golden: {GOLDEN_PATH} does not exist; run doorgifte golden --write")
         return EXIT_PROBLEMS
@@ -304,9 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    from service import vendor_cli
+    from service import replay_cli, vendor_cli
 
     vendor_cli.add_parser(sub)
+    replay_cli.add_parser(sub)
 
     p = command("serve", cmd_serve, "run the HTTP service (gunicorn, sync workers)")
     p.add_argument("--host", default="127.0.0.1")
@@ -355,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true")
     mode.add_argument("--check", action="store_true")
+    mode.add_argument("--log", type=Path, metavar="FILE", help="write the golden flows as a new decision log")
+    p.add_argument("--only", metavar="CC[,CC]", help="with --log: only these countries")
     return parser
 
 

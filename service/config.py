@@ -26,6 +26,7 @@ DEFAULT_EVAL_TIMEOUT = 10.0
 DEFAULT_MAX_DEPTH = 10
 DEFAULT_MAX_NODES = 200
 DEFAULT_MAX_LOCATIONS = 1000
+DEFAULT_REPLAY_MAX_RUNNING = 2
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: set by `doorgifte serve --workers N` (N > 1) before prometheus_client is imported
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -56,6 +57,10 @@ class Config:
     max_nodes: int = DEFAULT_MAX_NODES
     #: most locations over every recipient of one flow; more is 422 chain_too_large
     max_locations: int = DEFAULT_MAX_LOCATIONS
+    #: directories below which `POST /v1/replays` may name candidate policies or reference data
+    replay_paths: tuple[Path, ...] = ()
+    #: most replay jobs running at once from `POST /v1/replays` (each starts worker processes)
+    replay_max_running: int = DEFAULT_REPLAY_MAX_RUNNING
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -76,6 +81,10 @@ class Config:
             max_depth=_positive_int("MAX_DEPTH", get("MAX_DEPTH"), DEFAULT_MAX_DEPTH),
             max_nodes=_positive_int("MAX_NODES", get("MAX_NODES"), DEFAULT_MAX_NODES),
             max_locations=_positive_int("MAX_LOCATIONS", get("MAX_LOCATIONS"), DEFAULT_MAX_LOCATIONS),
+            replay_paths=_paths(env.get(PREFIX + "REPLAY_PATHS", "")),
+            replay_max_running=_positive_int(
+                "REPLAY_MAX_RUNNING", get("REPLAY_MAX_RUNNING"), DEFAULT_REPLAY_MAX_RUNNING
+            ),
         )
 
     @property

@@ -136,6 +136,21 @@ class Decider:
         echoed = reference if isinstance(reference, str) and len(reference) <= 200 else None
         return Answered(index, problem.status, error=problem.body(), reference=echoed)
 
+    def horizon_of(self, entry: LogEntry) -> dt.date | None:
+        """The horizon date of a logged decision that was answered without one (the transfer
+        register shows it for every row): its request decided again, unlogged, at its logged
+        date with `horizon`. None when nothing changes within ten years, or when today's rule
+        base no longer takes the request (the register then has no date to show)."""
+        request, answer = json.loads(entry.request), json.loads(entry.response)
+        if not isinstance(request, dict) or not isinstance(answer, dict):
+            return None
+        flow = {**request, "as_of": answer.get("as_of"), "horizon": True, "dry_run": True}
+        try:
+            decision = self._evaluate(self.engine.parse(flow), today_utc(), time.monotonic() + self.timeout)
+        except RequestInvalid:
+            return None
+        return decision.horizon.changes_on if decision.horizon else None
+
     # ------------------------------------------------------------ the log
 
     def read(self, decision_id: str) -> LogEntry | None:
@@ -181,6 +196,9 @@ class Decider:
         )
 
     def _entry(self, payload: Any, decision: Decision, text: str, request_id: str) -> LogEntry:
+        """The log row, with the summary columns a log query reads instead of the response
+        (SPEC section 13): root recipient, counts, the horizon's date and the vendor's list."""
+        horizon = decision.horizon
         return LogEntry(
             decision_id=decision.decision_id,
             decided_at=now(),
@@ -197,6 +215,11 @@ class Decider:
             labels=json.dumps(decision.labels, ensure_ascii=False, sort_keys=True)
             if decision.labels
             else None,
+            recipient=decision.hops[0].recipient if decision.hops else None,
+            conditions_count=len(decision.conditions),
+            denials_count=len(decision.denials),
+            changes_on=horizon.changes_on.isoformat() if horizon is not None else None,
+            vendor_list_version=decision.vendor.list_version if decision.vendor else None,
         )
 
     def _log(self, entries: list[LogEntry]) -> None:

@@ -49,9 +49,29 @@ COLUMNS = (
     "labels",
     "vendor_id",
     "vendor_revision",
+    "recipient",
+    "conditions_count",
+    "denials_count",
+    "changes_on",
+    "vendor_list_version",
 )
 #: columns added after the first release, nullable, added to an older table when it is opened
-ADDED_COLUMNS = ("reference", "labels", "vendor_id", "vendor_revision")
+ADDED_COLUMNS = (
+    "reference",
+    "labels",
+    "vendor_id",
+    "vendor_revision",
+    "recipient",
+    "conditions_count",
+    "denials_count",
+    "changes_on",
+    "vendor_list_version",
+)
+#: columns that are not TEXT (both back ends accept these type names)
+COLUMN_TYPES = {"conditions_count": "INTEGER", "denials_count": "INTEGER"}
+#: columns of `decision_labels` added later: the labelled decision's place in the log's order, so
+#: that a label filter walks one index newest first (filled from `decisions` when added)
+LABEL_ADDED_COLUMNS = {"decided_at": "TEXT", "seq": "BIGINT"}
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, UTC: text order is time order
 
 
@@ -74,6 +94,12 @@ class LogEntry:
     labels: str | None = None  # JSON text of the caller's labels; also rows of decision_labels
     vendor_id: str | None = None  # a decision asked by vendor id (SPEC section 11)
     vendor_revision: str | None = None
+    #: summary columns (SPEC section 13), so a log query never parses a response; NULL on older rows
+    recipient: str | None = None  # the root recipient's name
+    conditions_count: int | None = None
+    denials_count: int | None = None
+    changes_on: str | None = None  # the horizon's date (SPEC section 12), when the decision had one
+    vendor_list_version: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The entry as one `doorgifte log export` line."""
@@ -85,6 +111,63 @@ class LogEntry:
 
     def label_rows(self) -> list[tuple[str, str, str]]:
         return [(self.decision_id, k, v) for k, v in (json.loads(self.labels) if self.labels else {}).items()]
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """The filters of `GET /v1/decisions` (SPEC section 13): every one given must match.
+
+    `since` and `until` bound `decided_at` (log time text, both inclusive); `after` is the
+    (decided_at, seq) of the previous page's last entry: keyset pagination, so an entry logged
+    while a client pages is never shown twice nor shifts the pages (it sorts before the first).
+    """
+
+    vendor: str | None = None
+    reference: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    policy: str | None = None
+    decision: str | None = None
+    recipient: str | None = None
+    since: str | None = None
+    until: str | None = None
+    after: tuple[str, int] | None = None
+    limit: int = 100
+
+    def equalities(self) -> list[tuple[str, str]]:
+        """(column, value) of the single-value filters, most selective first: the first one
+        drives the query (its index is walked newest first), the others are checked per entry."""
+        given = (
+            ("reference", self.reference),
+            ("vendor_id", self.vendor),
+            ("recipient", self.recipient),
+            ("policy_id", self.policy),
+            ("decision", self.decision),
+        )
+        return [(column, value) for column, value in given if value is not None]
+
+
+#: what a summary is read from; `response` is added only for rows older than the summary columns
+SUMMARY_COLUMNS = (
+    "seq",
+    "decision_id",
+    "decided_at",
+    "reference",
+    "labels",
+    "vendor_id",
+    "vendor_revision",
+    "vendor_list_version",
+    "policy_id",
+    "policy_version",
+    "decision",
+    "recipient",
+    "conditions_count",
+    "denials_count",
+    "changes_on",
+)
+#: what the transfer register picks its decisions by; their responses are read by seq
+REGISTER_COLUMNS = ("seq", "decision_id", "decided_at", "reference", "vendor_id", "policy_id", "changes_on")
+#: most values in one `IN (...)` list (SQLite allows 32,766 since 3.32; PostgreSQL 65,535)
+IN_LIST = 500
 
 
 def now() -> str:
@@ -102,12 +185,16 @@ def normalise_time(text: str) -> str:
 def _schema(serial: str) -> list[str]:
     """The tables and indexes, for both back ends; `_add_columns` brings an older table up to date
     before the indexes on new columns are created."""
-    columns = ", ".join(f"{name} TEXT" + ("" if name in ADDED_COLUMNS else " NOT NULL") for name in COLUMNS)
+    columns = ", ".join(
+        f"{name} {COLUMN_TYPES.get(name, 'TEXT')}" + ("" if name in ADDED_COLUMNS else " NOT NULL")
+        for name in COLUMNS
+    )
+    label_columns = "".join(f", {name} {kind}" for name, kind in LABEL_ADDED_COLUMNS.items())
     return [
         f"CREATE TABLE IF NOT EXISTS decisions (seq {serial}, {columns}, UNIQUE (decision_id))",
         "CREATE INDEX IF NOT EXISTS decisions_decided_at ON decisions (decided_at)",
         "CREATE TABLE IF NOT EXISTS decision_labels (decision_id TEXT NOT NULL,"
-        " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (decision_id, key))",
+        f" key TEXT NOT NULL, value TEXT NOT NULL{label_columns}, PRIMARY KEY (decision_id, key))",
         # vendor documents, append-only: a revision is never changed or removed
         "CREATE TABLE IF NOT EXISTS vendor_revisions (vendor_id TEXT NOT NULL, revision INTEGER NOT NULL,"
         " name TEXT NOT NULL, list_version TEXT NOT NULL, digest TEXT NOT NULL, created_at TEXT NOT NULL,"
@@ -120,6 +207,24 @@ LATE_INDEXES = (
     "CREATE INDEX IF NOT EXISTS decisions_reference ON decisions (reference)",
     "CREATE INDEX IF NOT EXISTS decisions_vendor ON decisions (vendor_id, vendor_revision)",
     "CREATE INDEX IF NOT EXISTS decision_labels_key_value ON decision_labels (key, value)",
+    # log queries (SPEC section 13): each filter is one index range walked newest first, in the
+    # order of the answer (decided_at, seq), so a page reads `limit` entries and no more
+    *(
+        f"CREATE INDEX IF NOT EXISTS decisions_{name}_time ON decisions ({column}, decided_at, seq)"
+        for name, column in (
+            ("vendor", "vendor_id"),
+            ("reference", "reference"),
+            ("policy", "policy_id"),
+            ("decision", "decision"),
+            ("recipient", "recipient"),
+        )
+    ),
+    "CREATE INDEX IF NOT EXISTS decision_labels_time ON decision_labels (key, value, decided_at, seq)",
+    # the register's latest decision per vendor or reference within one policy
+    "CREATE INDEX IF NOT EXISTS decisions_policy_vendor_time"
+    " ON decisions (policy_id, vendor_id, decided_at, seq)",
+    "CREATE INDEX IF NOT EXISTS decisions_policy_reference_time"
+    " ON decisions (policy_id, reference, decided_at, seq)",
 )
 
 
@@ -137,8 +242,10 @@ class DecisionLog:
         marks = ", ".join([self.placeholder] * len(COLUMNS))
         self._insert = f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES ({marks})"
         mark = self.placeholder
+        # a label row copies its decision's place in the log, in the same transaction
         self._insert_label = (
-            f"INSERT INTO decision_labels (decision_id, key, value) VALUES ({mark}, {mark}, {mark})"
+            "INSERT INTO decision_labels (decision_id, key, value, decided_at, seq)"
+            f" SELECT decision_id, {mark}, {mark}, decided_at, seq FROM decisions WHERE decision_id = {mark}"
         )
         self._select = f"SELECT {', '.join(COLUMNS)} FROM decisions"
 
@@ -154,16 +261,29 @@ class DecisionLog:
     def _prepare_schema(self, cur: Any) -> None:
         """Anything the back end runs inside the schema transaction before creating it."""
 
-    def _columns(self, cur: Any) -> set[str]:
-        """The columns the decisions table has now."""
+    def _columns(self, cur: Any, table: str) -> set[str]:
+        """The columns a table has now."""
         raise NotImplementedError
 
     def _add_columns(self, cur: Any) -> None:
-        """Columns added since a log file was created, added to it (nullable: old rows keep NULL)."""
-        present = self._columns(cur)
+        """Columns added since a log file was created, added to it (nullable: old rows keep NULL).
+
+        The label rows' copy of their decision's place (`decided_at`, `seq`) is filled in the
+        same transaction, once, so that a label filter finds old labelled decisions too."""
+        present = self._columns(cur, "decisions")
         for name in ADDED_COLUMNS:
             if name not in present:
-                cur.execute(f"ALTER TABLE decisions ADD COLUMN {name} TEXT")
+                cur.execute(f"ALTER TABLE decisions ADD COLUMN {name} {COLUMN_TYPES.get(name, 'TEXT')}")
+        present = self._columns(cur, "decision_labels")
+        missing = [name for name in LABEL_ADDED_COLUMNS if name not in present]
+        for name in missing:
+            cur.execute(f"ALTER TABLE decision_labels ADD COLUMN {name} {LABEL_ADDED_COLUMNS[name]}")
+        if missing:
+            of_decision = "FROM decisions d WHERE d.decision_id = decision_labels.decision_id"
+            cur.execute(
+                f"UPDATE decision_labels SET decided_at = (SELECT d.decided_at {of_decision}),"
+                f" seq = (SELECT d.seq {of_decision})"
+            )
 
     def _transaction(self, conn: Any) -> contextlib.AbstractContextManager[Any]:
         raise NotImplementedError
@@ -236,7 +356,7 @@ class DecisionLog:
         if not entries:
             return
         rows = [tuple(getattr(e, c) for c in COLUMNS) for e in entries]
-        labels = [row for e in entries for row in e.label_rows()]
+        labels = [(key, value, decision_id) for e in entries for decision_id, key, value in e.label_rows()]
         with self._guard("write"):
             conn = self._conn()
             with self._transaction(conn) as cur:
@@ -346,6 +466,111 @@ class DecisionLog:
             finally:
                 cur.close()
 
+    # ------------------------------------------------------------ log queries (SPEC section 13)
+
+    def _unindexed(self, column: str) -> str:
+        """The column in a condition the planner must not pick an index for (SQLite: unary +),
+        so that the query walks the index of the filter chosen to drive it."""
+        return column
+
+    def summaries(self, query: LogQuery) -> list[dict[str, Any]]:
+        """Up to `query.limit + 1` entries, newest first (decided_at, then seq), as SUMMARY_COLUMNS;
+        a row logged before the summary columns existed also carries its `response`."""
+        sql, args = self._summary_sql(query)
+        rows = [dict(zip(SUMMARY_COLUMNS, row, strict=True)) for row in self._rows(sql, tuple(args))]
+        texts = self.responses([row["seq"] for row in rows if row["conditions_count"] is None])
+        for row in rows:
+            if row["seq"] in texts:
+                row["response"] = texts[row["seq"]]
+        return rows
+
+    def _summary_sql(self, query: LogQuery) -> tuple[str, list[Any]]:
+        """One SELECT walking one index newest first: the most selective equality filter's,
+        else the first label's (label rows keep their decision's time and seq), else the
+        time index; every other filter is checked on the entries that index yields."""
+        equalities, labels = query.equalities(), list(query.labels)
+        by_label = bool(labels) and (not equalities or equalities[0][0] in ("policy_id", "decision"))
+        t = "l0" if by_label else "d"
+        parts = [self._label_driver(*labels.pop(0))] if by_label else []
+        parts += [self._equal(c, v, drives=i == 0 and not by_label) for i, (c, v) in enumerate(equalities)]
+        parts += [self._label_check(key, value) for key, value in labels]
+        parts += self._time_range(query, t)
+        where = " WHERE " + " AND ".join(sql for sql, _ in parts) if parts else ""
+        source = "decision_labels l0 JOIN decisions d ON d.seq = l0.seq" if by_label else "decisions d"
+        columns = ", ".join(f"d.{c}" for c in SUMMARY_COLUMNS)
+        order = f" ORDER BY {t}.decided_at DESC, {t}.seq DESC LIMIT {self.placeholder}"
+        args = [arg for _, part_args in parts for arg in part_args]
+        return f"SELECT {columns} FROM {source}{where}{order}", [*args, query.limit + 1]
+
+    def _label_driver(self, key: str, value: str) -> tuple[str, list[Any]]:
+        p = self.placeholder
+        return f"l0.key = {p} AND l0.value = {p}", [key, value]
+
+    def _equal(self, column: str, value: str, drives: bool) -> tuple[str, list[Any]]:
+        name = f"d.{column}" if drives else self._unindexed(f"d.{column}")
+        return f"{name} = {self.placeholder}", [value]
+
+    def _label_check(self, key: str, value: str) -> tuple[str, list[Any]]:
+        p = self.placeholder
+        labelled = "SELECT 1 FROM decision_labels l WHERE l.decision_id = d.decision_id"
+        return f"EXISTS ({labelled} AND l.key = {p} AND l.value = {p})", [key, value]
+
+    def _time_range(self, query: LogQuery, t: str) -> list[tuple[str, list[Any]]]:
+        """`since`, `until` and the keyset cursor: ranges on the driving index's time and seq."""
+        p = self.placeholder
+        parts: list[tuple[str, list[Any]]] = []
+        if query.since is not None:
+            parts.append((f"{t}.decided_at >= {p}", [query.since]))
+        if query.until is not None:
+            parts.append((f"{t}.decided_at <= {p}", [query.until]))
+        if query.after is not None:
+            time, seq = query.after
+            parts.append(
+                (f"{t}.decided_at <= {p} AND ({t}.decided_at < {p} OR {t}.seq < {p})", [time, time, seq])
+            )
+        return parts
+
+    def latest(self, until: str, policy: str | None = None) -> list[dict[str, Any]]:
+        """The transfer register's sources (SPEC section 13): per vendor, its latest entry decided
+        at or before `until`; per reference, the latest such entry without a vendor. Entries with
+        neither are left out. Optionally only entries of one policy. As REGISTER_COLUMNS.
+
+        Each distinct vendor and reference is found by one index seek from the one before (a loose
+        index scan), and its latest entry by one more: two seeks per key, whatever the log's size.
+        """
+        p = self.placeholder
+        in_policy = f" AND policy_id = {p}" if policy is not None else ""
+        keys, picks, key_args, pick_args = [], [], [], []
+        for name, key in (("vendors", "vendor_id"), ("refs", "reference")):
+            keys.append(
+                f"{name}(k) AS (SELECT min({key}) FROM decisions WHERE {key} IS NOT NULL{in_policy}"
+                f" UNION ALL SELECT (SELECT min({key}) FROM decisions WHERE {key} > {name}.k{in_policy})"
+                f" FROM {name} WHERE {name}.k IS NOT NULL)"
+            )
+            key_args += [policy, policy] if policy is not None else []
+            no_vendor = f" AND {self._unindexed('vendor_id')} IS NULL" if key == "reference" else ""
+            picks.append(
+                f"SELECT (SELECT seq FROM decisions WHERE {key} = {name}.k AND decided_at <= {p}{in_policy}"
+                f"{no_vendor} ORDER BY decided_at DESC, seq DESC LIMIT 1)"
+                f" FROM {name} WHERE {name}.k IS NOT NULL"
+            )
+            pick_args += [until, policy] if policy is not None else [until]
+        sql = (
+            f"WITH RECURSIVE {', '.join(keys)} SELECT {', '.join(REGISTER_COLUMNS)} FROM decisions"
+            f" WHERE seq IN ({' UNION ALL '.join(picks)})"
+        )
+        rows = self._rows(sql, (*key_args, *pick_args))
+        return [dict(zip(REGISTER_COLUMNS, row, strict=True)) for row in rows]
+
+    def responses(self, seqs: Sequence[int]) -> dict[int, str]:
+        """The stored responses of these entries, by seq (for the register's rows)."""
+        found: dict[int, str] = {}
+        for start in range(0, len(seqs), IN_LIST):
+            part = tuple(seqs[start : start + IN_LIST])
+            marks = ", ".join([self.placeholder] * len(part))
+            found.update(self._rows(f"SELECT seq, response FROM decisions WHERE seq IN ({marks})", part))
+        return found
+
     def check(self) -> None:
         """Raise LogUnavailable unless the log can take a write transaction now."""
         with self._guard("use"), self._transaction(self._conn()) as cur:
@@ -366,8 +591,11 @@ class SqliteLog(DecisionLog):
     def _errors(self) -> tuple[type[BaseException], ...]:
         return (sqlite3.Error,)
 
-    def _columns(self, cur: Any) -> set[str]:
-        return {row[1] for row in cur.execute("PRAGMA table_info(decisions)").fetchall()}
+    def _unindexed(self, column: str) -> str:
+        return f"+{column}"
+
+    def _columns(self, cur: Any, table: str) -> set[str]:
+        return {row[1] for row in cur.execute(f"PRAGMA table_info({table})").fetchall()}
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -456,10 +684,11 @@ class PostgresLog(DecisionLog):
     def _lock_vendor(self, cur: Any, vendor_id: str) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"vendor:{vendor_id}",))
 
-    def _columns(self, cur: Any) -> set[str]:
+    def _columns(self, cur: Any, table: str) -> set[str]:
         cur.execute(
             "SELECT column_name FROM information_schema.columns"
-            " WHERE table_name = 'decisions' AND table_schema = current_schema()"
+            " WHERE table_name = %s AND table_schema = current_schema()",
+            (table,),
         )
         return {row[0] for row in cur.fetchall()}
 

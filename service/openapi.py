@@ -23,6 +23,7 @@ from engine.errors import ERRORS
 from service.schemas import ProblemDetails
 
 F = TypeVar("F", bound=Callable[..., Any])
+Answer = type[BaseModel] | str | tuple[type[BaseModel], str]
 Mode = Literal["validation", "serialization"]
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
@@ -45,13 +46,58 @@ QUERY: dict[str, dict[str, Any]] = {
         "description": "a vendor revision number; default: the latest",
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     },
+    # log queries and the register (SPEC section 13); a key other than the name sets `name`
+    "vendor": {"description": "only decisions by this vendor id", "schema": {"type": "string"}},
+    "reference": {"description": "only decisions with this reference", "schema": {"type": "string"}},
+    "label": {
+        "description": "key:value, repeatable: only decisions carrying every one of these labels",
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "style": "form",
+        "explode": True,
+    },
+    "policy_filter": {
+        "name": "policy",
+        "description": "only decisions of this policy profile (GET /v1/policies); default: every policy",
+        "schema": {"type": "string"},
+    },
+    "decision": {
+        "description": "only decisions with this outcome",
+        "schema": {"type": "string", "enum": ["allow", "conditions", "deny"]},
+    },
+    "recipient": {
+        "description": "only decisions whose root recipient has this name",
+        "schema": {"type": "string"},
+    },
+    "since": {
+        "description": "only decisions logged at or after this ISO 8601 date or time (UTC unless it says)",
+        "schema": {"type": "string"},
+    },
+    "until": {
+        "description": "only decisions logged at or before this ISO 8601 time, or on or before this date",
+        "schema": {"type": "string"},
+    },
+    "limit": {
+        "description": "decisions per page, 1 to 500; default: 100",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+    },
+    "cursor": {"description": "the next_cursor of the previous page", "schema": {"type": "string"}},
+    "register_as_of": {
+        "name": "as_of",
+        "description": "only decisions logged on or before this date, YYYY-MM-DD; default: today (UTC)",
+        "schema": {"type": "string", "format": "date"},
+    },
+    "format": {
+        "description": "json (default) or csv (text/csv with a header row, as a download)",
+        "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+    },
 }
 
 
 @dataclass(frozen=True)
 class Operation:
     summary: str
-    responses: dict[int, type[BaseModel] | str]  # a model (JSON) or a media type (text, HTML)
+    #: a model (JSON), a media type (text, HTML), or both (`?format=` chooses)
+    responses: dict[int, Answer]
     body: type[BaseModel] | None = None
     query: tuple[str, ...] = ()
     errors: tuple[str, ...] = field(default_factory=tuple)  # error codes this operation can answer
@@ -59,7 +105,7 @@ class Operation:
 
 def describe(
     summary: str,
-    responses: dict[int, type[BaseModel] | str],
+    responses: dict[int, Answer],
     body: type[BaseModel] | None = None,
     query: tuple[str, ...] = (),
     errors: tuple[str, ...] = (),
@@ -89,8 +135,9 @@ def build(app: Flask, title: str, version: str) -> dict[str, Any]:
         if op.body is not None:
             models[op.body] = "validation"
         for answer in op.responses.values():
-            if not isinstance(answer, str):
-                models.setdefault(answer, "serialization")
+            model = answer[0] if isinstance(answer, tuple) else answer
+            if not isinstance(model, str):
+                models.setdefault(model, "serialization")
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
@@ -126,14 +173,7 @@ def _operation(endpoint: str, view: Any, op: Operation, path_args: list[str]) ->
     if op.body is not None:
         out["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(op.body)}}}
     for status, answer in sorted(op.responses.items()):
-        if isinstance(answer, str):
-            out["responses"][str(status)] = {
-                "description": answer,
-                "content": {answer: {"schema": {"type": "string"}}},
-            }
-        else:
-            doc = inspect.cleandoc(answer.__doc__ or answer.__name__).splitlines()[0]
-            out["responses"][str(status)] = {"description": doc, "content": {JSON: {"schema": _ref(answer)}}}
+        out["responses"][str(status)] = _response(answer)
     for code in op.errors:
         status, title = ERRORS[code]
         entry = out["responses"].setdefault(
@@ -146,6 +186,17 @@ def _operation(endpoint: str, view: Any, op: Operation, path_args: list[str]) ->
         "content": {PROBLEM: {"schema": _ref(ProblemDetails)}},
     }
     return out
+
+
+def _response(answer: Answer) -> dict[str, Any]:
+    if isinstance(answer, str):
+        return {"description": answer, "content": {answer: {"schema": {"type": "string"}}}}
+    model, text = answer if isinstance(answer, tuple) else (answer, None)
+    doc = inspect.cleandoc(model.__doc__ or model.__name__).splitlines()[0]
+    content: dict[str, Any] = {JSON: {"schema": _ref(model)}}
+    if text is not None:
+        content[text] = {"schema": {"type": "string"}}
+    return {"description": doc, "content": content}
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

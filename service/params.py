@@ -19,8 +19,9 @@ from service import lookup
 from service.errors import ProblemError
 from service.lookup import today_utc
 
-#: query parameters that may be repeated, each value counting (`?policy=a&policy=b`)
-REPEATABLE = ("policy",)
+#: query parameters that may be repeated, each value counting (`?policy=a&policy=b`; every
+#: `label=key:value` of a log query must match)
+REPEATABLE = ("policy", "label")
 
 
 def check_args(allowed: Iterable[str]) -> None:

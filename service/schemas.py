@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, Strict
 
 from engine.decision import DataVersion, Decision, DecisionValue, Finding
 from engine.flow import FlowRequest
@@ -337,3 +337,194 @@ class VendorReview(Out):
     verdict: Literal["accept", "accept_with_conditions", "object"]
     reasons: list[str]
     object_by: dt.date | None
+
+
+# ----------------------------------------------------------------- log queries and register (SPEC 13)
+
+
+class LoggedPolicy(Out):
+    id: str
+    version: str
+
+
+class LoggedVendor(Out):
+    """The vendor revision a decision by vendor id was made on (null fields: not logged)."""
+
+    id: str
+    revision: int | None
+    list_version: str | None
+
+
+class LogSummary(Out):
+    """One logged decision, summarised from the log's own columns."""
+
+    decision_id: str
+    decided_at: str = Field(description="UTC time the decision was logged, YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    reference: str | None
+    labels: dict[str, str]
+    vendor: LoggedVendor | None = Field(description="the vendor revision a decision by vendor id was made on")
+    policy: LoggedPolicy
+    decision: DecisionValue
+    recipient: str | None = Field(description="the root recipient's name")
+    conditions: int | None = Field(description="how many conditions the decision has")
+    denials: int | None = Field(description="how many denials the decision has")
+    changes_on: dt.date | None = Field(description="the decision's horizon date, when it was asked for one")
+
+
+class LogPage(Out):
+    """Logged decisions, newest first, one page of them."""
+
+    decisions: list[LogSummary]
+    next_cursor: str | None = Field(
+        description="give it as `cursor` for the next page; null on the last page"
+    )
+
+
+class RegisterRow(Out):
+    """One transfer: a party at a location where a logged decision found a transfer."""
+
+    vendor: str | None = Field(description="the vendor id of a decision by vendor id")
+    reference: str | None
+    exporter: str = Field(description="the hop's exporter, who transfers")
+    path: list[str] = Field(description="the chain from the root exporter to the recipient")
+    recipient: str
+    role: str
+    country: str | None = Field(description="ISO 3166-1 alpha-2; null for an international organisation")
+    location: str
+    zone: Zone
+    mechanism: Literal[
+        "adequacy",
+        "scc",
+        "bcr",
+        "ad_hoc_clauses",
+        "code_of_conduct",
+        "certification",
+        "public_instrument",
+        "administrative_arrangement",
+        "derogation",
+        "none",
+    ] = Field(description="the transfer tool the decision found: Art. 45, 46 or 49; none: no tool yet")
+    mechanism_detail: str | None = Field(
+        description="adequacy: the act; scc: module and set (`module 2, 2021/914`); bcr: its kind; "
+        "derogation: its ground"
+    )
+    assessment: Literal["done", "needed", "measures_needed", "no_effective_measures", "not_needed"] = Field(
+        description="the transfer impact assessment an Art. 46 tool needs"
+    )
+    decision: DecisionValue = Field(description="the decision at this location")
+    open_actions: list[str] = Field(
+        description="codes of the decision's actions that concern this party here"
+    )
+    decision_id: str
+    decided_at: str
+    changes_on: dt.date | None = Field(description="the logged decision's horizon date, if it had one")
+
+
+class TransferRegister(Out):
+    """The transfer register (GDPR Art. 30(1)(e), 30(2)(c)) from the latest logged decisions."""
+
+    as_of: dt.date
+    policy: str | None
+    rows: list[RegisterRow]
+
+
+# ----------------------------------------------------------------- replays (SPEC section 12)
+
+#: most worker processes one replay job may ask for over HTTP
+MAX_REPLAY_JOBS = 4
+
+
+class ReplayRequest(Out):
+    """A replay: which logged decisions to decide again, at which date, under what."""
+
+    since: str | None = Field(
+        None, max_length=40, description="only decisions logged at or after this ISO 8601 time (naive: UTC)"
+    )
+    until: str | None = Field(
+        None,
+        max_length=40,
+        description="only decisions logged at or before this ISO 8601 time (a date: that day)",
+    )
+    as_of: dt.date | None = Field(
+        None, description="decide every request at this date; default: each at the as_of of its logged answer"
+    )
+    as_logged: Annotated[bool, Strict()] | None = Field(
+        None, description="true: each request at its logged date (the default)"
+    )
+    scenario: Scenario | None = None
+    jobs: Annotated[int, Strict()] = Field(1, ge=1, le=MAX_REPLAY_JOBS, description="worker processes")
+    policy_path: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+        default_factory=list,
+        max_length=8,
+        description="candidate policy directories, each below a directory of DOORGIFTE_REPLAY_PATHS",
+    )
+    data_path: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        description="a candidate reference-data directory below a directory of DOORGIFTE_REPLAY_PATHS",
+    )
+
+
+class ReplaySummary(Out):
+    total: int
+    unchanged: int
+    tightened: int = Field(description="allow to conditions or deny, conditions to deny")
+    loosened: int
+    reasons_changed: int = Field(description="the same decision for other codes or another legal basis")
+    errors: int = Field(description="requests the engine now refuses (each listed with its problem)")
+
+
+class ReplayProgress(Out):
+    done: int
+    total: int
+
+
+class ReplayOutcome(Out):
+    decision: DecisionValue
+    codes: list[str]
+
+
+class ReplayError(Out):
+    detail: str
+    errors: list[ProblemItem]
+
+
+class ReplayChange(Out):
+    """A logged decision that would come out otherwise."""
+
+    decision_id: str
+    change: Literal["tightened", "loosened", "reasons_changed", "error"]
+    reference: str | None
+    labels: dict[str, str]
+    vendor: dict[str, Any] | None
+    before: ReplayOutcome | None
+    after: ReplayOutcome | None
+    codes_added: list[str]
+    codes_removed: list[str]
+    basis_changed: list[str] = Field(default_factory=list, description="codes kept with another legal basis")
+    error: ReplayError | None = None
+
+
+class ReplayParameters(Out):
+    since: str | None
+    until: str | None
+    as_of: dt.date | None
+    as_logged: bool
+    scenario: dict[str, Any] | None
+    candidate: bool = Field(description="decided with candidate policy or reference-data directories")
+
+
+class ReplayJob(Out):
+    """A replay job: its state, progress, summary once done, and a page of its changed decisions."""
+
+    id: str
+    state: Literal["queued", "running", "done", "failed"]
+    created_at: str
+    updated_at: str
+    parameters: ReplayParameters
+    progress: ReplayProgress
+    summary: ReplaySummary | None
+    error: str | None
+    results: list[ReplayChange] = Field(description="changed decisions in log order; complete once done")
+    next_cursor: str | None = Field(description="`?cursor=` for the next page of results, null at the end")

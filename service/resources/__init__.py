@@ -4,9 +4,31 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.resources import countries, decisions, docs, health, policies, regions, vendors, vocabulary
+from service.resources import (
+    countries,
+    decisions,
+    docs,
+    health,
+    policies,
+    regions,
+    replays,
+    vendors,
+    vocabulary,
+)
+from service.resources import register as transfer_register  # the module; `register` is below
 
 
 def register(app: Flask) -> None:
-    for module in (decisions, countries, regions, policies, vocabulary, vendors, health, docs):
+    for module in (
+        decisions,
+        countries,
+        regions,
+        policies,
+        vocabulary,
+        vendors,
+        transfer_register,
+        replays,
+        health,
+        docs,
+    ):
         app.register_blueprint(module.blueprint)

@@ -1,4 +1,4 @@
-"""`/v1/decisions`: decide one flow or a batch, and read a logged decision back."""
+"""`/v1/decisions`: decide one flow or a batch, read a logged decision back, and list the log."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
 from engine.decision import Decision
-from engine.errors import Problem
+from engine.errors import Problem, RequestInvalid
 from engine.flow import FlowRequest
-from service import body, params
+from service import body, log_params, params
+from service.decision_log import LogQuery, LogUnavailable
 from service.errors import ProblemError, answer_language, in_language, invalid_field
 from service.openapi import describe
-from service.schemas import BatchRequest, BatchResponse, LoggedDecision
+from service.schemas import BatchRequest, BatchResponse, LoggedDecision, LogPage
 from service.state import current
 
 blueprint = Blueprint("decisions", __name__)
@@ -72,7 +73,10 @@ def decide_batch() -> Response:
     is logged, all in one transaction, before the answer; `summary` counts the outcomes."""
     service = current()
     params.check_args(())
-    flows = _flows(body.read_json(request, service.config.max_body), service.config.max_batch)
+    payload = body.read_json(request, service.config.max_body)
+    flows = _flows(payload, service.config.max_batch)
+    if payload.get("scenario") is not None:
+        _check_scenario(payload["scenario"])
     answers = service.decider.decide_batch(flows, g.request_id)
     for answer in answers:
         if answer.error is not None:
@@ -83,6 +87,109 @@ def decide_batch() -> Response:
     results = ",".join(a.as_result_json() for a in answers)
     text = f'{{"results":[{results}],"summary":{json.dumps(summary)}}}'
     return Response(text, mimetype="application/json")
+
+
+LIST_QUERY = (
+    "vendor",
+    "reference",
+    "label",
+    "policy_filter",
+    "decision",
+    "recipient",
+    "since",
+    "until",
+    "limit",
+    "cursor",
+)
+
+
+@blueprint.get("/v1/decisions")
+@describe(
+    "Logged decisions",
+    {200: LogPage},
+    query=LIST_QUERY,
+    errors=("invalid_request", "decision_log_unavailable"),
+)
+def index() -> Response:
+    """Logged decisions, newest first (by `decided_at`), as summaries, filtered by every
+    parameter given. Pages are keyset pages: pass `next_cursor` as `cursor` until it is null;
+    decisions logged meanwhile never appear twice nor move the pages (they come before the
+    first). Summaries come from the log's columns; see docs/log.md."""
+    service = current()
+    params.check_args(["policy" if name == "policy_filter" else name for name in LIST_QUERY])
+    query = LogQuery(
+        vendor=log_params.vendor(),
+        reference=log_params.text("reference"),
+        labels=log_params.labels(),
+        policy=log_params.policy(service.engine),
+        decision=log_params.decision(),
+        recipient=log_params.text("recipient"),
+        since=log_params.log_time("since"),
+        until=log_params.log_time("until", end_of_day=True),
+        after=log_params.cursor(),
+        limit=log_params.limit(),
+    )
+    try:
+        rows = service.log.summaries(query)
+    except LogUnavailable as exc:
+        raise service.decider.unavailable(exc) from None
+    page = rows[: query.limit]
+    more = len(rows) > query.limit
+    cursor = log_params.next_cursor(page[-1]["decided_at"], int(page[-1]["seq"])) if more else None
+    return jsonify({"decisions": [summary(row) for row in page], "next_cursor": cursor})
+
+
+def summary(row: dict[str, Any]) -> dict[str, Any]:
+    """A LogSummary from a row of `DecisionLog.summaries`. A row logged before the summary
+    columns existed carries its response instead, and is summarised from that."""
+    facts = _from_response(row["response"]) if "response" in row else _from_columns(row)
+    list_version = facts.pop("list_version")
+    vendor = None
+    if row["vendor_id"] is not None:
+        revision = str(row["vendor_revision"])
+        vendor = {
+            "id": row["vendor_id"],
+            "revision": int(revision) if revision.isascii() and revision.isdigit() else None,
+            "list_version": list_version,
+        }
+    return {
+        "decision_id": row["decision_id"],
+        "decided_at": row["decided_at"],
+        "reference": row["reference"],
+        "labels": json.loads(row["labels"]) if row["labels"] else {},
+        "vendor": vendor,
+        "policy": {"id": row["policy_id"], "version": row["policy_version"]},
+        "decision": row["decision"],
+        **facts,
+    }
+
+
+def _from_columns(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "recipient": row["recipient"],
+        "conditions": row["conditions_count"],
+        "denials": row["denials_count"],
+        "changes_on": row["changes_on"],
+        "list_version": row["vendor_list_version"],
+    }
+
+
+def _from_response(text: str) -> dict[str, Any]:
+    """The summary fields as a stored response states them (rows older than the columns)."""
+    try:
+        response = json.loads(text)
+    except ValueError:
+        response = None
+    response = response if isinstance(response, dict) else {}
+    hops = response.get("hops") or [{}]
+    conditions, denials = response.get("conditions"), response.get("denials")
+    return {
+        "recipient": hops[0].get("recipient"),
+        "conditions": len(conditions) if isinstance(conditions, list) else None,
+        "denials": len(denials) if isinstance(denials, list) else None,
+        "changes_on": (response.get("horizon") or {}).get("changes_on"),
+        "list_version": (response.get("vendor") or {}).get("list_version"),
+    }
 
 
 @blueprint.get("/v1/decisions/<decision_id:decision_id>")
@@ -128,6 +235,15 @@ def _flows(payload: Any, limit: int) -> list[Any]:
             f"send at most {limit} flows per request",
         )
     return _with_scenario(flows, payload.get("scenario"))
+
+
+def _check_scenario(scenario: Any) -> None:
+    """A batch's scenario is checked once, before any flow: a bad one fails the batch (422)
+    instead of failing every flow alike."""
+    try:
+        current().engine.check_scenario(scenario)
+    except RequestInvalid as exc:
+        raise ProblemError.from_invalid(exc) from None
 
 
 def _with_scenario(flows: list[Any], scenario: Any) -> list[Any]:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.decision import Decision
-from service.schemas import BatchResponse
+from service.schemas import BatchResponse, LogPage
 from tests.engine.test_fuzz import flows as generated_flows
 from tests.engine.test_fuzz import json_values
 from tests.mixed_flows import comparable, expected_answer
@@ -259,6 +259,10 @@ def test_wrong_media_types_and_methods(hostile_client, content_type, method):
     response = getattr(hostile_client, method)(
         DECIDE, data=json.dumps(FLOWS["allow"]), headers={"Content-Type": content_type}
     )
+    if method == "get":  # the log query: the body is not read
+        assert response.status_code == 200
+        LogPage.model_validate(response.get_json())
+        return
     body = assert_answer(response)
     if method != "post":
         assert response.status_code == 405

@@ -172,7 +172,6 @@ def test_unknown_path_is_404_problem(client, path):
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("get", DECIDE, "POST"),
         ("put", DECIDE, "POST"),
         ("delete", "/v1/decisions/batch", "POST"),
         ("get", "/v1/decisions/batch", "POST"),  # not a lookup of a decision called "batch"

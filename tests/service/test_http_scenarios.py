@@ -112,11 +112,7 @@ def test_the_data_path_replaces_the_shipped_reference_data(tmp_path):
 
 def test_a_broken_data_path_fails_at_start_naming_file_and_line(tmp_path):
     data = _data_copy(tmp_path)
-    text = (
-        (data / "adequacy.yaml")
-        .read_text()
-        .replace("scope: {kind: full}", "scope: {kind: most}", 1)
-    )
+    text = (data / "adequacy.yaml").read_text().replace("scope: {kind: full}", "scope: {kind: most}", 1)
     (data / "adequacy.yaml").write_text(text)
     with pytest.raises(LoadError) as caught:
         Config.from_env({"DOORGIFTE_DATA_PATH": str(data)}).check_rule_base()
@@ -126,3 +122,19 @@ def test_a_broken_data_path_fails_at_start_naming_file_and_line(tmp_path):
 def test_a_data_path_that_is_no_directory_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="DOORGIFTE_DATA_PATH"):
         Config.from_env({"DOORGIFTE_DATA_PATH": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize(
+    ("scenario", "loc"),
+    [
+        ("DPF annulled", "scenario"),
+        (
+            {"adequacy_end": [{"decision": "us-dpf-2099", "on": "2027-03-01"}]},
+            "scenario.adequacy_end[0].decision",
+        ),
+    ],
+)
+def test_a_bad_batch_scenario_fails_the_batch_naming_the_field(client, db_path, scenario, loc):
+    response = client.post("/v1/decisions/batch", json={"flows": [us_processor()], "scenario": scenario})
+    assert assert_problem(response, 422, "invalid_request")["errors"][0]["loc"] == loc
+    assert logged_ids(db_path) == []
