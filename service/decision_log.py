@@ -55,18 +55,9 @@ COLUMNS = (
     "changes_on",
     "vendor_list_version",
 )
-#: columns added after the first release, nullable, added to an older table when it is opened
-ADDED_COLUMNS = (
-    "reference",
-    "labels",
-    "vendor_id",
-    "vendor_revision",
-    "recipient",
-    "conditions_count",
-    "denials_count",
-    "changes_on",
-    "vendor_list_version",
-)
+#: columns added after the first release (every one from `reference` on), nullable, added to an
+#: older table when it is opened
+ADDED_COLUMNS = COLUMNS[COLUMNS.index("reference") :]
 #: columns that are not TEXT (both back ends accept these type names)
 COLUMN_TYPES = {"conditions_count": "INTEGER", "denials_count": "INTEGER"}
 #: columns of `decision_labels` added later: the labelled decision's place in the log's order, so

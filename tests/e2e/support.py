@@ -288,3 +288,28 @@ def _user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def postgres_server() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL server for a test module (use as a module-scoped fixture). It is
+    skipped with the reason when it cannot start, and fails instead under
+    DOORGIFTE_REQUIRE_POSTGRES=1 (`make test-postgres`)."""
+    import pytest
+
+    def unavailable(reason: str) -> None:
+        if os.environ.get("DOORGIFTE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        unavailable("psycopg is not installed (pip install -e '.[postgres]')")
+    server = Postgres()
+    try:
+        server.start()
+    except PostgresUnavailable as exc:
+        server.stop()
+        unavailable(f"PostgreSQL cannot be started here: {exc}")
+    yield server
+    server.stop()

@@ -8,7 +8,6 @@ so that these tests fail instead of skipping.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -19,32 +18,13 @@ import requests
 from service.app import create_app
 from service.config import Config
 from service.decision_log import COLUMNS, LogUnavailable, PostgresLog
-from tests.e2e.support import DOORGIFTE, FLOWS, Postgres, PostgresUnavailable, Server, free_port
+from tests.e2e.support import DOORGIFTE, FLOWS, Postgres, Server, free_port, postgres_server
 from tests.service.test_decision_log import entry
 
 pytestmark = pytest.mark.postgres
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("DOORGIFTE_REQUIRE_POSTGRES") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        _unavailable("psycopg is not installed (pip install -e '.[postgres]')")
-    server = Postgres()
-    try:
-        server.start()
-    except PostgresUnavailable as exc:
-        server.stop()
-        _unavailable(f"PostgreSQL cannot be started here: {exc}")
-    yield server
-    server.stop()
+postgres = pytest.fixture(scope="module", name="postgres")(postgres_server)
 
 
 @pytest.fixture

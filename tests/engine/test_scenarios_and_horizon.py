@@ -14,21 +14,12 @@ from pydantic import BaseModel
 from engine import horizon
 from engine.errors import RequestInvalid
 from engine.flow import FlowRequest
+from engine.vocabulary import ART_28_3_CLAUSES
 from tests.conftest import flow
 
 REPO = Path(__file__).resolve().parents[2]
 DPF_FALLS = {"title": "DPF annulled", "adequacy_end": [{"decision": "us-dpf-2023-1795", "on": "2027-03-01"}]}
-ART28 = [
-    "processing_details",
-    "documented_instructions",
-    "confidentiality",
-    "security_measures",
-    "sub_processor_terms",
-    "data_subject_rights_assistance",
-    "compliance_assistance",
-    "return_or_deletion",
-    "audit_and_information",
-]
+ART28 = list(ART_28_3_CLAUSES)
 
 
 def us_processor(as_of: str = "2027-03-01", **extra: Any) -> dict[str, Any]:

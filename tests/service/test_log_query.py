@@ -16,9 +16,8 @@ import dataclasses
 import datetime as dt
 import io
 import json
-import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from flask.testing import FlaskClient
 from service.decision_log import COLUMNS, DecisionLog, LogEntry, LogQuery, PostgresLog, SqliteLog
 from service.register import FIELDS
 from service.schemas import LogPage, TransferRegister
-from tests.e2e.support import Postgres, PostgresUnavailable
+from tests.e2e.support import postgres_server
 from tests.service.support import FLOWS, assert_problem
 
 ACME = json.loads(
@@ -53,26 +52,7 @@ GB = {
 # ---------------------------------------------------------------- both back ends
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("DOORGIFTE_REQUIRE_POSTGRES") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        _unavailable("psycopg is not installed (pip install -e '.[postgres]')")
-    server = Postgres()
-    try:
-        server.start()
-    except PostgresUnavailable as exc:
-        server.stop()
-        _unavailable(f"PostgreSQL cannot be started here: {exc}")
-    yield server
-    server.stop()
+postgres = pytest.fixture(scope="module", name="postgres")(postgres_server)
 
 
 def _fresh_postgres(url: str) -> PostgresLog:

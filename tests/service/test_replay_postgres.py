@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 
@@ -21,32 +20,13 @@ from service.decision_log import LogEntry, PostgresLog
 from service.replay import Params, Tally
 from service.replay_store import ReplayStore
 from service.replay_worker import work
-from tests.e2e.support import Postgres, PostgresUnavailable
+from tests.e2e.support import Postgres, postgres_server
 from tests.service.test_replay_store import StandIn, flow, log_flows
 
 pytestmark = pytest.mark.postgres
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("DOORGIFTE_REQUIRE_POSTGRES") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        _unavailable("psycopg is not installed (pip install -e '.[postgres]')")
-    server = Postgres()
-    try:
-        server.start()
-    except PostgresUnavailable as exc:
-        server.stop()
-        _unavailable(f"PostgreSQL cannot be started here: {exc}")
-    yield server
-    server.stop()
+postgres = pytest.fixture(scope="module", name="postgres")(postgres_server)
 
 
 @pytest.fixture
