@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from engine import horizon
 from engine import scenario as scenarios
 from engine.assemble import Assembler
-from engine.decision import Decision
+from engine.decision import Decision, Horizon
 from engine.durable_adapter import RuleEngine
 from engine.errors import Problem, RequestInvalid, did_you_mean
 from engine.facts import FactBuilder, HopFacts, node_loc, walk
@@ -160,8 +160,20 @@ class Engine:
         decision = decide_on(as_of)
         if flow.horizon:
             named = self._named_places(flow, places)
-            decision.horizon = horizon.find(decision, flow, reference, decide_on, named)
+            decision.horizon = horizon.find(as_of, flow, reference, decide_on, named, decision)
         return decision
+
+    def next_change(self, payload: Any, today: dt.date | None = None) -> Horizon | None:
+        """Only the horizon of a flow request: no decision at all when no record of its places
+        dates a change in the ten years ahead (the register asks this of logged decisions)."""
+        flow = payload if isinstance(payload, FlowRequest) else self.parse(payload)
+        as_of, profile, places = self._check(flow, today or dt.datetime.now(dt.UTC).date())
+        reference = self.scenario_reference(flow.scenario)
+
+        def decide_on(day: dt.date) -> Decision:
+            return self._decide(flow, day, profile, places, reference)
+
+        return horizon.find(as_of, flow, reference, decide_on, self._named_places(flow, places))
 
     def _named_places(self, flow: FlowRequest, places: dict[str, list[Place]]) -> set[str]:
         """The countries and organisations whose reference records a flow's facts read: the

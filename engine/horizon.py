@@ -38,20 +38,23 @@ def change_dates(
 
 
 def find(
-    first: Decision,
+    start: dt.date,
     flow: FlowRequest,
     ref: Reference,
     decide_on: Callable[[dt.date], Decision],
     places: set[str] | None = None,
+    first: Decision | None = None,
 ) -> Horizon | None:
-    """The first date after `first.as_of`, within ten years, on which the decision differs."""
-    start = first.as_of
+    """The first date after `start`, within ten years, on which the decision differs from the
+    one on `start` (`first`, decided here only when some record dates a change at all)."""
     last = _years_later(start, YEARS_AHEAD)
-    before = outcome(first)
     changes: dict[dt.date, list[_Cause]] = {}
     for day, cause in [*_reference_changes(ref, places), *_request_changes(flow)]:
         if start < day <= last:
             changes.setdefault(day, []).append(cause)
+    if not changes:
+        return None
+    before = outcome(first or decide_on(start))
     for day, causes in sorted(changes.items()):
         later = decide_on(day)
         after = outcome(later)

@@ -22,8 +22,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.api import Engine
 from engine.decision import Decision, VendorRef
@@ -34,6 +35,7 @@ from service.lookup import today_utc
 from service.metrics import Metrics
 
 log = logging.getLogger("doorgifte.decisions")
+T = TypeVar("T")
 
 
 @dataclass
@@ -144,12 +146,12 @@ class Decider:
         request, answer = json.loads(entry.request), json.loads(entry.response)
         if not isinstance(request, dict) or not isinstance(answer, dict):
             return None
-        flow = {**request, "as_of": answer.get("as_of"), "horizon": True, "dry_run": True}
+        flow = {**request, "as_of": answer.get("as_of"), "dry_run": True}
         try:
-            decision = self._evaluate(self.engine.parse(flow), today_utc(), time.monotonic() + self.timeout)
+            found = self._locked(self.engine.next_change, flow, today_utc(), time.monotonic() + self.timeout)
         except RequestInvalid:
             return None
-        return decision.horizon.changes_on if decision.horizon else None
+        return found.changes_on if found else None
 
     # ------------------------------------------------------------ the log
 
@@ -171,10 +173,14 @@ class Decider:
 
     def _evaluate(self, payload: Any, today: dt.date, deadline: float) -> Decision:
         """Evaluate behind the lock, waiting for it no longer than the time left."""
+        return self._locked(self.engine.evaluate, payload, today, deadline)
+
+    def _locked(self, call: Callable[..., T], payload: Any, today: dt.date, deadline: float) -> T:
+        """An engine call behind the lock, waiting for it no longer than the time left."""
         if not self._lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
             raise self._timeout("the engine stayed busy")
         try:
-            return self.engine.evaluate(payload, today=today)
+            return call(payload, today=today)
         except RequestInvalid:
             raise
         except Exception as exc:  # EngineError or a bug: fail closed with a 500, never an allow

@@ -250,7 +250,7 @@ def test_records_of_other_places_never_hide_a_change(engine, country, as_of):
     def decide_on(day: dt.date):
         return engine.evaluate(f.model_copy(update={"as_of": day, "horizon": False}))
 
-    everything = horizon.find(first, f, reference, decide_on, places=None)
+    everything = horizon.find(first.as_of, f, reference, decide_on, None, first)
     if everything is None:
         assert first.horizon is None
         return
