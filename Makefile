@@ -4,8 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-postgres check bench golden lint typecheck clean
-.PHONY: replay-gate
+.PHONY: install serve test test-postgres check bench golden replay-gate lint typecheck clean
 
 install: $(STAMP)
 
@@ -42,7 +41,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy engine service
 
-check: lint typecheck test
+check: lint typecheck test replay-gate
 	$(BIN)/doorgifte check
 
 # Regenerate the golden decision matrix; review its diff before committing.
