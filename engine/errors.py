@@ -14,6 +14,8 @@ from typing import Any
 ERRORS: dict[str, tuple[int, str]] = {
     "malformed_json": (400, "Malformed JSON"),
     "bad_request": (400, "Bad request"),
+    "unauthorized": (401, "A valid bearer token is required"),
+    "forbidden": (403, "The token lacks the scope this request needs"),
     "not_found": (404, "Not found"),
     "method_not_allowed": (405, "Method not allowed"),
     "body_too_large": (413, "Request body too large"),

@@ -18,7 +18,7 @@ from flask import Flask, Response, g, request
 
 from engine.api import Engine
 from engine.errors import Problem
-from service import errors, resources
+from service import access, errors, resources
 from service.config import Config
 from service.deciding import Decider
 from service.decision_log import DecisionLog, LogUnavailable, open_log
@@ -45,7 +45,7 @@ def create_app(
     engine = engine or config.engine()
     decision_log = decision_log or open_log(config.db)
     metrics = Metrics()
-    app = Flask("service")
+    app = Flask("service", static_folder=None)  # no static files: every route is one of ours
     # werkzeug's own guard, one byte above the limit: body.read_json reads one byte past
     # DOORGIFTE_MAX_BODY to tell a body at the limit from a longer one, and werkzeug refuses any
     # read past MAX_CONTENT_LENGTH (on servers that terminate the input, such as gunicorn) even
@@ -58,6 +58,7 @@ def create_app(
     errors.register(app)
     resources.register(app)
     _register_request_log(app, metrics)
+    access.register(app)  # after the request id is set, so a 401 or 403 carries and logs it
     _check_log(decision_log)
     return app
 
@@ -106,6 +107,9 @@ def _register_request_log(app: Flask, metrics: Metrics) -> None:
             fields["decision_id"] = ids[0]
         elif ids:
             fields["decision_ids"] = ids
+        token_name = access.principal_name()
+        if token_name is not None:  # the token's name; the token itself is never logged
+            fields["token"] = token_name
         for name in ("error_code", "error_id"):
             if g.get(name):
                 fields[name] = g.get(name)

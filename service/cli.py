@@ -72,6 +72,10 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from service import jsonlog, server
     from service.decision_log import open_log
 
+    refusal = anonymous_bind_refusal(args.host, config, args.allow_anonymous)
+    if refusal is not None:
+        _err(f"doorgifte serve: {refusal}")
+        return EXIT_USAGE
     try:
         open_log(config.db).close()  # a usable DOORGIFTE_DB; it connects only in the workers
     except ValueError as exc:
@@ -80,6 +84,32 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     jsonlog.configure(config.log_level_number)
     _validate_rule_base(config)
     return server.serve(config, args.host, args.port, args.workers)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address (127.0.0.0/8, ::1) or `localhost`."""
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # another host name, or "" (every interface)
+
+
+def anonymous_bind_refusal(host: str, config: Config, allow_anonymous: bool) -> str | None:
+    """Why `serve --host HOST` must not start, or None (SPEC section 15): without a tokens file
+    the service is open to anyone who reaches it, so it listens only on loopback unless the
+    operator says `--allow-anonymous` (a trusted network, or a proxy that authenticates)."""
+    if config.access_control or allow_anonymous or is_loopback(host):
+        return None
+    return (
+        f"--host {host} is not a loopback address and DOORGIFTE_TOKENS_FILE is not set, so anyone "
+        "who can reach it could use the service; set DOORGIFTE_TOKENS_FILE (see docs/service.md, "
+        "Access control), listen on 127.0.0.1, or pass --allow-anonymous"
+    )
 
 
 def _validate_rule_base(config: Config) -> None:
@@ -299,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Policy decisions for personal-data flows under the GDPR (AVG).",
         epilog="Configuration: DOORGIFTE_DB, DOORGIFTE_MAX_BODY, DOORGIFTE_LOG_LEVEL, DOORGIFTE_POLICY_PATH, "
         "DOORGIFTE_MAX_BATCH, DOORGIFTE_EVAL_TIMEOUT, DOORGIFTE_MAX_DEPTH, DOORGIFTE_MAX_NODES, "
-        "DOORGIFTE_MAX_LOCATIONS "
+        "DOORGIFTE_MAX_LOCATIONS, DOORGIFTE_TOKENS_FILE "
         "(see docs/service.md).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -317,7 +347,22 @@ def build_parser() -> argparse.ArgumentParser:
     replay_cli.add_parser(sub)
 
     p = command("serve", cmd_serve, "run the HTTP service (gunicorn, sync workers)")
-    p.add_argument("--host", default="127.0.0.1")
+    p.epilog = (
+        "Access control: with DOORGIFTE_TOKENS_FILE every endpoint but /healthz, /readyz and "
+        "/metrics needs a bearer token. Without it the service is open and serve refuses a "
+        "non-loopback --host (exit 2) unless --allow-anonymous is given."
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1); a non-loopback address needs "
+        "DOORGIFTE_TOKENS_FILE or --allow-anonymous",
+    )
+    p.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="listen on a non-loopback --host without DOORGIFTE_TOKENS_FILE (no access control)",
+    )
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from service.tokens import Token, TokensFileError
+from service.tokens import load as load_tokens
+
 if TYPE_CHECKING:
     from engine.api import Engine, Limits
 
@@ -61,6 +64,10 @@ class Config:
     replay_paths: tuple[Path, ...] = ()
     #: most replay jobs running at once from `POST /v1/replays` (each starts worker processes)
     replay_max_running: int = DEFAULT_REPLAY_MAX_RUNNING
+    #: the tokens file (SPEC section 15); None: no access control, every endpoint is open
+    tokens_file: Path | None = None
+    #: the tokens it lists, checked when the configuration is read
+    tokens: tuple[Token, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -70,6 +77,7 @@ class Config:
             value = env.get(PREFIX + name)
             return value.strip() if value is not None and value.strip() else None
 
+        tokens_path, tokens = _tokens(get("TOKENS_FILE"))
         return cls(
             db=get("DB") or DEFAULT_DB,
             max_body=_positive_int("MAX_BODY", get("MAX_BODY"), DEFAULT_MAX_BODY),
@@ -85,7 +93,14 @@ class Config:
             replay_max_running=_positive_int(
                 "REPLAY_MAX_RUNNING", get("REPLAY_MAX_RUNNING"), DEFAULT_REPLAY_MAX_RUNNING
             ),
+            tokens_file=tokens_path,
+            tokens=tokens,
         )
+
+    @property
+    def access_control(self) -> bool:
+        """Whether requests need a bearer token (a tokens file is configured)."""
+        return self.tokens_file is not None
 
     @property
     def limits(self) -> Limits:
@@ -156,6 +171,19 @@ def _log_level(raw: str | None) -> str:
 def _paths(raw: str) -> tuple[Path, ...]:
     """`os.pathsep`-separated directories; empty entries are ignored."""
     return tuple(Path(part) for part in raw.split(os.pathsep) if part.strip())
+
+
+def _tokens(raw: str | None) -> tuple[Path | None, tuple[Token, ...]]:
+    """The tokens file named by DOORGIFTE_TOKENS_FILE, read and checked; a missing file is an error."""
+    if raw is None:
+        return None, ()
+    path = Path(raw)
+    if not path.is_file():
+        raise ConfigError(f"{PREFIX}TOKENS_FILE={raw!r} is not a file")
+    try:
+        return path, load_tokens(path)
+    except TokensFileError as exc:
+        raise ConfigError(f"{PREFIX}TOKENS_FILE: {exc}") from None
 
 
 def _directory(name: str, raw: str | None) -> Path | None:

@@ -79,10 +79,15 @@ class Decider:
     # ------------------------------------------------------------ one flow
 
     def decide(
-        self, payload: Any, request_id: str, vendor: dict[str, Any] | None = None
+        self,
+        payload: Any,
+        request_id: str,
+        vendor: dict[str, Any] | None = None,
+        token_name: str | None = None,
     ) -> tuple[Decision, str]:
         """The decision for one flow and its JSON text, logged unless it is a dry run; or a
-        ProblemError. `vendor`: the vendor revision the flow was built from."""
+        ProblemError. `vendor`: the vendor revision the flow was built from; `token_name`: the
+        bearer token's name the request came with, logged with the decision."""
         deadline = time.monotonic() + self.timeout
         try:
             decision = self._decision(payload, today_utc(), deadline)
@@ -93,13 +98,15 @@ class Decider:
             decision.vendor = VendorRef.model_validate(vendor)
         text = decision.model_dump_json()
         if decision.logged:
-            self._log([self._entry(payload, decision, text, request_id)])
+            self._log([self._entry(payload, decision, text, request_id, token_name)])
         self.metrics.answered(decision)
         return decision, text
 
     # ------------------------------------------------------------ a batch
 
-    def decide_batch(self, flows: list[Any], request_id: str) -> list[Answered]:
+    def decide_batch(
+        self, flows: list[Any], request_id: str, token_name: str | None = None
+    ) -> list[Answered]:
         """Every flow answered on its own; the good ones logged together, before answering."""
         deadline = time.monotonic() + self.timeout
         today = today_utc()
@@ -112,7 +119,7 @@ class Decider:
         for answer, decision in decided:
             answer.text = decision.model_dump_json()
         kept = [(a, d) for a, d in decided if d.logged]
-        self._log([self._entry(flows[a.index], d, a.text, request_id) for a, d in kept])
+        self._log([self._entry(flows[a.index], d, a.text, request_id, token_name) for a, d in kept])
         for _, decision in decided:
             self.metrics.answered(decision)
         return answers
@@ -201,7 +208,14 @@ class Decider:
             "evaluation_timeout", detail, [Problem("(body)", detail, hint)], {"Retry-After": "1"}
         )
 
-    def _entry(self, payload: Any, decision: Decision, text: str, request_id: str) -> LogEntry:
+    def _entry(
+        self,
+        payload: Any,
+        decision: Decision,
+        text: str,
+        request_id: str,
+        token_name: str | None = None,
+    ) -> LogEntry:
         """The log row, with the summary columns a log query reads instead of the response
         (SPEC section 13): root recipient, counts, the horizon's date and the vendor's list."""
         horizon = decision.horizon
@@ -226,6 +240,7 @@ class Decider:
             denials_count=len(decision.denials),
             changes_on=horizon.changes_on.isoformat() if horizon is not None else None,
             vendor_list_version=decision.vendor.list_version if decision.vendor else None,
+            token_name=token_name,
         )
 
     def _log(self, entries: list[LogEntry]) -> None:

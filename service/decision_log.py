@@ -54,6 +54,7 @@ COLUMNS = (
     "denials_count",
     "changes_on",
     "vendor_list_version",
+    "token_name",
 )
 #: columns added after the first release (every one from `reference` on), nullable, added to an
 #: older table when it is opened
@@ -63,6 +64,8 @@ COLUMN_TYPES = {"conditions_count": "INTEGER", "denials_count": "INTEGER"}
 #: columns of `decision_labels` added later: the labelled decision's place in the log's order, so
 #: that a label filter walks one index newest first (filled from `decisions` when added)
 LABEL_ADDED_COLUMNS = {"decided_at": "TEXT", "seq": "BIGINT"}
+#: columns of `vendor_revisions` added later, nullable: the token name that stored the revision
+VENDOR_ADDED_COLUMNS = {"token_name": "TEXT"}
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, UTC: text order is time order
 
 
@@ -91,6 +94,8 @@ class LogEntry:
     denials_count: int | None = None
     changes_on: str | None = None  # the horizon's date (SPEC section 12), when the decision had one
     vendor_list_version: str | None = None
+    #: the name of the bearer token the decision was asked with (SPEC section 15); None when open
+    token_name: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The entry as one `doorgifte log export` line."""
@@ -181,6 +186,7 @@ def _schema(serial: str) -> list[str]:
         for name in COLUMNS
     )
     label_columns = "".join(f", {name} {kind}" for name, kind in LABEL_ADDED_COLUMNS.items())
+    vendor_columns = "".join(f", {name} {kind}" for name, kind in VENDOR_ADDED_COLUMNS.items())
     return [
         f"CREATE TABLE IF NOT EXISTS decisions (seq {serial}, {columns}, UNIQUE (decision_id))",
         "CREATE INDEX IF NOT EXISTS decisions_decided_at ON decisions (decided_at)",
@@ -189,7 +195,7 @@ def _schema(serial: str) -> list[str]:
         # vendor documents, append-only: a revision is never changed or removed
         "CREATE TABLE IF NOT EXISTS vendor_revisions (vendor_id TEXT NOT NULL, revision INTEGER NOT NULL,"
         " name TEXT NOT NULL, list_version TEXT NOT NULL, digest TEXT NOT NULL, created_at TEXT NOT NULL,"
-        " document TEXT NOT NULL, PRIMARY KEY (vendor_id, revision))",
+        f" document TEXT NOT NULL{vendor_columns}, PRIMARY KEY (vendor_id, revision))",
     ]
 
 
@@ -275,6 +281,10 @@ class DecisionLog:
                 f"UPDATE decision_labels SET decided_at = (SELECT d.decided_at {of_decision}),"
                 f" seq = (SELECT d.seq {of_decision})"
             )
+        present = self._columns(cur, "vendor_revisions")
+        for name, kind in VENDOR_ADDED_COLUMNS.items():
+            if name not in present:
+                cur.execute(f"ALTER TABLE vendor_revisions ADD COLUMN {name} {kind}")
 
     def _transaction(self, conn: Any) -> contextlib.AbstractContextManager[Any]:
         raise NotImplementedError
@@ -383,9 +393,16 @@ class DecisionLog:
     # ------------------------------------------------------------ vendor revisions
 
     def put_vendor(
-        self, vendor_id: str, name: str, list_version: str, digest: str, document: str
+        self,
+        vendor_id: str,
+        name: str,
+        list_version: str,
+        digest: str,
+        document: str,
+        token_name: str | None = None,
     ) -> tuple[int, bool]:
-        """Store a new revision unless the latest has this digest: (revision, stored)."""
+        """Store a new revision unless the latest has this digest: (revision, stored).
+        `token_name` names the bearer token that stored it (None without access control)."""
         p = self.placeholder
         with self._guard("write"):
             conn = self._conn()
@@ -400,10 +417,10 @@ class DecisionLog:
                 if latest is not None and latest[1] == digest:
                     return int(latest[0]), False
                 revision = 1 if latest is None else int(latest[0]) + 1
-                columns = "vendor_id, revision, name, list_version, digest, created_at, document"
+                columns = "vendor_id, revision, name, list_version, digest, created_at, document, token_name"
                 cur.execute(
-                    f"INSERT INTO vendor_revisions ({columns}) VALUES ({', '.join([p] * 7)})",
-                    (vendor_id, revision, name, list_version, digest, now(), document),
+                    f"INSERT INTO vendor_revisions ({columns}) VALUES ({', '.join([p] * 8)})",
+                    (vendor_id, revision, name, list_version, digest, now(), document, token_name),
                 )
         return revision, True
 
@@ -424,12 +441,12 @@ class DecisionLog:
         )
         return (int(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
 
-    def vendor_revisions(self, vendor_id: str) -> list[tuple[int, str, str, str]]:
-        """(revision, list_version, digest, created_at) of every revision, oldest first."""
+    def vendor_revisions(self, vendor_id: str) -> list[tuple[int, str, str, str, str | None]]:
+        """(revision, list_version, digest, created_at, token_name) of every revision, oldest first."""
         return [
-            (int(r[0]), r[1], r[2], r[3])
+            (int(r[0]), r[1], r[2], r[3], r[4])
             for r in self._rows(
-                "SELECT revision, list_version, digest, created_at FROM vendor_revisions"
+                "SELECT revision, list_version, digest, created_at, token_name FROM vendor_revisions"
                 f" WHERE vendor_id = {self.placeholder} ORDER BY revision",
                 (vendor_id,),
             )

@@ -15,6 +15,8 @@ from typing import Any
 TITLES = {
     "malformed_json": "Ongeldige JSON",
     "bad_request": "Ongeldig verzoek",
+    "unauthorized": "Een geldig bearer-token is vereist",
+    "forbidden": "Het token mist de scope die dit verzoek nodig heeft",
     "not_found": "Niet gevonden",
     "method_not_allowed": "Methode niet toegestaan",
     "body_too_large": "Verzoek te groot",
@@ -80,6 +82,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"X-Request-Id bestaat uit 1 tot 128 tekens A-Z, a-z, 0-9 en . _ : -",
         ),
         (r"^send a UUID$", r"stuur een UUID"),
+        (r"^no bearer token was sent$", r"er is geen bearer-token meegestuurd"),
+        (r"^the bearer token is not valid$", r"het bearer-token is niet geldig"),
+        (r"^send Authorization: Bearer <token>$", r"stuur Authorization: Bearer <token>"),
+        (r"^the token '(.+)' lacks the scope (\S+)$", r"het token '\1' mist de scope \2"),
+        (
+            r"^use a token with the scope (\S+) or admin$",
+            r"gebruik een token met de scope \1 of admin",
+        ),
     ]
 ]
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from engine.errors import ERRORS
+from service.access import ANY_TOKEN, OPEN, requirement
 from service.schemas import ProblemDetails
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,8 +32,21 @@ PROBLEM = "application/problem+json"
 
 DESCRIPTION = (
     "Policy decisions for personal-data flows under the GDPR (AVG): allow, conditions or deny, "
-    "with the legal basis of every finding. Errors are RFC 9457 problem details."
+    "with the legal basis of every finding. Errors are RFC 9457 problem details. "
+    "When the service has a tokens file (DOORGIFTE_TOKENS_FILE), every operation but /healthz, "
+    "/readyz and /metrics needs `Authorization: Bearer <token>`, and most need a scope of that "
+    "token (decide, read, vendors, replay; admin implies each): 401 without a valid token, "
+    "403 without the scope. Without a tokens file the service is open."
 )
+#: the bearer scheme of SPEC section 15; an operation's security requirement lists its scope
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "a token of the service's tokens file (DOORGIFTE_TOKENS_FILE); "
+        "required only when the service has one",
+    }
+}
 QUERY: dict[str, dict[str, Any]] = {
     "as_of": {
         "description": "the date to answer for, YYYY-MM-DD from 2018-05-25; default: today (UTC)",
@@ -124,7 +138,10 @@ def operation_of(view: Callable[..., Any]) -> Operation | None:
     return op if isinstance(op, Operation) else None
 
 
-def build(app: Flask, title: str, version: str) -> dict[str, Any]:
+def build(app: Flask, title: str, version: str, guarded: bool = False) -> dict[str, Any]:
+    """The document of `app`. `guarded`: the service has a tokens file, so each operation but the
+    open ones carries its bearer security requirement and its 401 (and 403) answers; without one
+    the document says what the service does, which is to answer without a token."""
     models: dict[type[BaseModel], Mode] = {ProblemDetails: "serialization"}
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (not r.rule.startswith("/v1/"), r.rule)):
@@ -141,7 +158,7 @@ def build(app: Flask, title: str, version: str) -> dict[str, Any]:
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
-                rule.endpoint, view, op, list(rule.arguments)
+                rule.endpoint, view, op, list(rule.arguments), guarded
             )
     _, defs = models_json_schema([(m, mode) for m, mode in models.items()], ref_template=REF)
     return {
@@ -152,11 +169,13 @@ def build(app: Flask, title: str, version: str) -> dict[str, Any]:
             "description": DESCRIPTION,
         },
         "paths": paths,
-        "components": {"schemas": defs.get("$defs", {})},
+        "components": {"schemas": defs.get("$defs", {}), "securitySchemes": SECURITY_SCHEMES},
     }
 
 
-def _operation(endpoint: str, view: Any, op: Operation, path_args: list[str]) -> dict[str, Any]:
+def _operation(
+    endpoint: str, view: Any, op: Operation, path_args: list[str], guarded: bool
+) -> dict[str, Any]:
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in sorted(path_args)
@@ -174,7 +193,19 @@ def _operation(endpoint: str, view: Any, op: Operation, path_args: list[str]) ->
         out["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(op.body)}}}
     for status, answer in sorted(op.responses.items()):
         out["responses"][str(status)] = _response(answer)
-    for code in op.errors:
+    need = requirement(view) or "admin"  # an undeclared view needs admin (service.access)
+    errors = op.errors
+    if need != OPEN:
+        needs = "any valid bearer token" if need == ANY_TOKEN else f"a bearer token with the scope {need}"
+        text = f"With a tokens file (DOORGIFTE_TOKENS_FILE), this needs {needs}."
+        out["description"] = "\n\n".join(filter(None, [out["description"], text]))
+    if guarded:
+        out["security"] = [] if need == OPEN else [{"bearer": [] if need == ANY_TOKEN else [need]}]
+        if need != OPEN:
+            errors = (
+                ("unauthorized", *errors) if need == ANY_TOKEN else ("unauthorized", "forbidden", *errors)
+            )
+    for code in errors:
         status, title = ERRORS[code]
         entry = out["responses"].setdefault(
             str(status), {"description": "", "content": {PROBLEM: {"schema": _ref(ProblemDetails)}}}

@@ -96,6 +96,10 @@ class LogRecord(Out):
     decided_at: str = Field(description="UTC time the decision was logged, YYYY-MM-DDTHH:MM:SS.ffffffZ")
     request_id: str = Field(description="the X-Request-Id of the HTTP request that asked for it")
     request: dict[str, Any] = Field(description="the flow request as received")
+    token_name: str | None = Field(
+        default=None,
+        description="the name of the bearer token it was asked with; null without access control",
+    )
 
 
 class LoggedDecision(Decision):
@@ -270,6 +274,10 @@ class VendorRevision(Out):
     list_version: str
     digest: str
     created_at: str
+    token_name: str | None = Field(
+        default=None,
+        description="the name of the bearer token that stored it; null without access control",
+    )
 
 
 class VendorRevisions(Out):

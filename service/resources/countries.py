@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from engine import catalogue
 from service import lookup, params
+from service.access import ANY_TOKEN, requires
 from service.openapi import describe
 from service.schemas import CountryList, CountryOut
 from service.state import current
@@ -14,6 +15,7 @@ blueprint = Blueprint("countries", __name__)
 
 
 @blueprint.get("/v1/countries")
+@requires(ANY_TOKEN)
 @describe("Every country on a date", {200: CountryList}, query=("as_of",), errors=("invalid_request",))
 def countries() -> Response:
     """Every ISO 3166-1 country with its zone (eea, adequate, adequate_partial, third_country),
@@ -27,6 +29,7 @@ def countries() -> Response:
 
 
 @blueprint.get("/v1/countries/<ref>")
+@requires(ANY_TOKEN)
 @describe(
     "One country on a date", {200: CountryOut}, query=("as_of",), errors=("invalid_request", "not_found")
 )

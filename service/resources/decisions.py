@@ -15,6 +15,7 @@ from engine.decision import Decision
 from engine.errors import Problem, RequestInvalid
 from engine.flow import FlowRequest
 from service import body, log_params, params
+from service.access import principal_name, requires
 from service.decision_log import LogQuery, LogUnavailable
 from service.errors import ProblemError, answer_language, in_language, invalid_field
 from service.openapi import describe
@@ -48,6 +49,7 @@ POST_ERRORS = (
 
 
 @blueprint.post("/v1/decisions")
+@requires("decide")
 @describe("Decide one flow", {200: Decision}, body=FlowRequest, errors=(*POST_ERRORS, "chain_too_large"))
 def decide() -> Response:
     """Decide whether the flow may proceed: allow, conditions or deny, with every finding and
@@ -58,7 +60,7 @@ def decide() -> Response:
     payload = body.read_json(request, service.config.max_body)
     if isinstance(payload, dict) and payload.get("lang") in ("en", "nl"):
         g.lang = payload["lang"]
-    decision, text = service.decider.decide(payload, g.request_id)
+    decision, text = service.decider.decide(payload, g.request_id, token_name=principal_name())
     g.decision_ids = [decision.decision_id]
     response = Response(text, mimetype="application/json")
     response.headers["Content-Location"] = f"/v1/decisions/{decision.decision_id}"
@@ -66,6 +68,7 @@ def decide() -> Response:
 
 
 @blueprint.post("/v1/decisions/batch")
+@requires("decide")
 @describe("Decide many flows", {200: BatchResponse}, body=BatchRequest, errors=POST_ERRORS)
 def decide_batch() -> Response:
     """Decide up to DOORGIFTE_MAX_BATCH flows (default 1,000), each on its own: a flow that
@@ -77,7 +80,7 @@ def decide_batch() -> Response:
     flows = _flows(payload, service.config.max_batch)
     if payload.get("scenario") is not None:
         _check_scenario(payload["scenario"])
-    answers = service.decider.decide_batch(flows, g.request_id)
+    answers = service.decider.decide_batch(flows, g.request_id, principal_name())
     for answer in answers:
         if answer.error is not None:
             answer.error = in_language(answer.error, answer_language(flows[answer.index]))
@@ -104,6 +107,7 @@ LIST_QUERY = (
 
 
 @blueprint.get("/v1/decisions")
+@requires("read")
 @describe(
     "Logged decisions",
     {200: LogPage},
@@ -193,6 +197,7 @@ def _from_response(text: str) -> dict[str, Any]:
 
 
 @blueprint.get("/v1/decisions/<decision_id:decision_id>")
+@requires("read")
 @describe("A logged decision", {200: LoggedDecision}, errors=("decision_log_unavailable",))
 def logged(decision_id: str) -> Response:
     """The decision as it was answered, read from the decision log (it survives restarts),
@@ -212,6 +217,7 @@ def logged(decision_id: str) -> Response:
         "decided_at": entry.decided_at,
         "request_id": entry.request_id,
         "request": json.loads(entry.request),
+        "token_name": entry.token_name,
     }
     return jsonify(answer)
 

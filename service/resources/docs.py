@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from service import openapi
+from service.access import ANY_TOKEN, requires
 from service.state import current
 
 blueprint = Blueprint("docs", __name__)
@@ -24,12 +25,15 @@ def document() -> dict[str, Any]:
     """Built once per app from its routes and models; they do not change while it runs."""
     cache = current().cache
     if "openapi" not in cache:
-        cache["openapi"] = openapi.build(current_app, "doorgifte", _version())
+        cache["openapi"] = openapi.build(
+            current_app, "doorgifte", _version(), current().config.access_control
+        )
     doc: dict[str, Any] = cache["openapi"]
     return doc
 
 
 @blueprint.get("/openapi.json")
+@requires(ANY_TOKEN)
 @openapi.describe("OpenAPI document", {200: "application/json"})
 def openapi_json() -> Response:
     """This API as an OpenAPI 3.1 document, generated from the service's pydantic models."""
@@ -37,6 +41,7 @@ def openapi_json() -> Response:
 
 
 @blueprint.get("/docs")
+@requires(ANY_TOKEN)
 @openapi.describe("API documentation", {200: "text/html"})
 def docs() -> str:
     """A readable page of every endpoint and schema, rendered on the server from the OpenAPI

@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, Response, jsonify
 
 from engine.errors import Problem
+from service.access import OPEN, requires
 from service.decision_log import LogUnavailable
 from service.errors import ProblemError
 from service.metrics import CONTENT_TYPE
@@ -19,6 +20,7 @@ log = logging.getLogger("doorgifte.health")
 
 
 @blueprint.get("/healthz")
+@requires(OPEN)
 @describe("Liveness", {200: Health})
 def healthz() -> Response:
     """200 while the process answers at all; says nothing about the decision log."""
@@ -26,6 +28,7 @@ def healthz() -> Response:
 
 
 @blueprint.get("/readyz")
+@requires(OPEN)
 @describe("Readiness", {200: Ready}, errors=("not_ready",))
 def readyz() -> Response:
     """200 only when the rules and reference data are loaded and the decision log can take a
@@ -50,6 +53,7 @@ def readyz() -> Response:
 
 
 @blueprint.get("/metrics")
+@requires(OPEN)
 @describe("Prometheus metrics", {200: "text/plain"})
 def metrics() -> Response:
     """Prometheus text format: request latency by route, decisions by outcome, findings by

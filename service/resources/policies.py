@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify
 
 from engine.loader import Profile
 from service import lookup, params
+from service.access import ANY_TOKEN, requires
 from service.openapi import describe
 from service.schemas import PolicyList, PolicyOut
 from service.state import current
@@ -16,6 +17,7 @@ blueprint = Blueprint("policies", __name__)
 
 
 @blueprint.get("/v1/policies")
+@requires(ANY_TOKEN)
 @describe("Policy profiles", {200: PolicyList})
 def policies() -> Response:
     """Every loaded profile (shipped and from DOORGIFTE_POLICY_PATH), with its version (which
@@ -26,6 +28,7 @@ def policies() -> Response:
 
 
 @blueprint.get("/v1/policies/<policy_id>")
+@requires(ANY_TOKEN)
 @describe("One policy profile", {200: PolicyOut}, errors=("not_found",))
 def policy(policy_id: str) -> Response:
     """One profile by id, or a combination (`eu-residency+nl-gov`, `nl-gov,eu-residency`) with

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from service import lookup, params
+from service.access import ANY_TOKEN, requires
 from service.openapi import describe
 from service.schemas import ProviderList, RegionList, RegionOut
 from service.state import current
@@ -15,6 +16,7 @@ ERRORS = ("invalid_request", "not_found")
 
 
 @blueprint.get("/v1/regions")
+@requires(ANY_TOKEN)
 @describe("Cloud providers", {200: ProviderList})
 def providers() -> Response:
     """The cloud providers whose regions the reference data lists."""
@@ -23,6 +25,7 @@ def providers() -> Response:
 
 
 @blueprint.get("/v1/regions/<provider>")
+@requires(ANY_TOKEN)
 @describe("Every region of a provider", {200: RegionList}, query=QUERY, errors=ERRORS)
 def regions(provider: str) -> Response:
     """Every region of the provider with its country, zone and verdict under `policy`:
@@ -47,6 +50,7 @@ def regions(provider: str) -> Response:
 
 
 @blueprint.get("/v1/regions/<provider>/<region>")
+@requires(ANY_TOKEN)
 @describe("One region", {200: RegionOut}, query=QUERY, errors=ERRORS)
 def region(provider: str, region: str) -> Response:
     """The region's country, city and zone on `as_of`, and whether a processor may hold personal

@@ -22,6 +22,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from service import log_params, params, register
+from service.access import requires
 from service.decision_log import DecisionLog, LogEntry, LogUnavailable
 from service.openapi import describe
 from service.schemas import TransferRegister
@@ -36,6 +37,7 @@ REGISTER_CACHE = 20_000  # decisions whose rows an app keeps (a few MB)
 
 
 @blueprint.get("/v1/register")
+@requires("read")
 @describe(
     "The transfer register",
     {200: (TransferRegister, CSV)},

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from engine.errors import Problem, RequestInvalid
 from engine.request_errors import pydantic_problems
 from service import body, params
+from service.access import requires
 from service.config import Config
 from service.decision_log import LogUnavailable
 from service.errors import ProblemError, internal_error, invalid_field
@@ -39,6 +40,7 @@ GDPR_APPLIES_FROM = "2018-05-25"
 
 
 @blueprint.post("/v1/replays")
+@requires("replay")
 @describe(
     "Start a replay",
     {202: ReplayJob},
@@ -70,6 +72,7 @@ def start() -> tuple[Response, int, dict[str, str]]:
 
 
 @blueprint.get("/v1/replays/<job_id>")
+@requires("read")
 @describe(
     "A replay job",
     {200: ReplayJob},

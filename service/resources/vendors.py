@@ -19,6 +19,7 @@ from engine.decision import Decision
 from engine.errors import Problem, RequestInvalid
 from engine.request_errors import pydantic_problems
 from service import body, params
+from service.access import ANY_TOKEN, principal_name, requires
 from service.decision_log import DecisionLog
 from service.errors import ProblemError, invalid_field
 from service.openapi import describe
@@ -39,6 +40,7 @@ STORE_ERRORS = ("malformed_json", "body_too_large", "unsupported_media_type", "i
 
 
 @blueprint.get("/v1/schemas/vendor")
+@requires(ANY_TOKEN)
 @describe("The vendor document's JSON Schema", {200: JsonSchema})
 def schema() -> Response:
     """The JSON Schema of a vendor document (its `recipient` is a flow's Recipient, whose nodes
@@ -48,6 +50,7 @@ def schema() -> Response:
 
 
 @blueprint.get("/v1/vendors")
+@requires("read")
 @describe("Vendors", {200: VendorList}, errors=("decision_log_unavailable",))
 def index() -> Response:
     """Every stored vendor with its latest revision."""
@@ -58,6 +61,7 @@ def index() -> Response:
 
 
 @blueprint.put("/v1/vendors/<vendor_id>")
+@requires("vendors")
 @describe(
     "Store a vendor revision",
     {200: VendorStored, 201: VendorStored},
@@ -78,6 +82,7 @@ def put_revision(vendor_id: str) -> tuple[Response, int]:
 
 
 @blueprint.get("/v1/vendors/<vendor_id>")
+@requires("read")
 @describe("A vendor revision", {200: VendorOut}, query=("revision",), errors=("not_found", "invalid_request"))
 def get(vendor_id: str) -> Response:
     """The latest revision, or `?revision=N`."""
@@ -89,17 +94,19 @@ def get(vendor_id: str) -> Response:
 
 
 @blueprint.get("/v1/vendors/<vendor_id>/revisions")
+@requires("read")
 @describe("A vendor's revisions", {200: VendorRevisions}, errors=("not_found",))
 def revisions(vendor_id: str) -> Response:
     params.check_args(())
     rows = _store(lambda log: log.vendor_revisions(vendor_id))
     if not rows:
         raise _unknown(vendor_id)
-    keys = ("revision", "list_version", "digest", "created_at")
+    keys = ("revision", "list_version", "digest", "created_at", "token_name")
     return jsonify({"id": vendor_id, "revisions": [dict(zip(keys, row, strict=True)) for row in rows]})
 
 
 @blueprint.post("/v1/vendors/<vendor_id>/decisions")
+@requires("decide")
 @describe(
     "Decide by vendor id",
     {200: Decision},
@@ -119,12 +126,15 @@ def decide(vendor_id: str) -> Response:
     flow.update(reference=ask.reference, labels=ask.labels, dry_run=ask.dry_run, horizon=True)
     if ask.scenario is not None:
         flow["scenario"] = ask.scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
-    decision, text = current().decider.decide(flow, g.request_id, vendors.vendor_ref(doc, revision))
+    decision, text = current().decider.decide(
+        flow, g.request_id, vendors.vendor_ref(doc, revision), principal_name()
+    )
     g.decision_ids = [decision.decision_id]
     return Response(text, mimetype="application/json")
 
 
 @blueprint.post("/v1/vendors/<vendor_id>/review")
+@requires("decide")
 @describe(
     "Review a sub-processor change",
     {200: VendorReview},
@@ -173,13 +183,15 @@ def run_review(
 
 
 def store(doc: vendors.VendorDocument) -> tuple[int, bool]:
-    return _store(lambda log: put(log, doc))
+    token_name = principal_name()
+    return _store(lambda log: put(log, doc, token_name))
 
 
-def put(log: DecisionLog, doc: vendors.VendorDocument) -> tuple[int, bool]:
-    """Store `doc` as the vendor's next revision unless it is unchanged (also for the CLI)."""
+def put(log: DecisionLog, doc: vendors.VendorDocument, token_name: str | None = None) -> tuple[int, bool]:
+    """Store `doc` as the vendor's next revision unless it is unchanged (also for the CLI);
+    `token_name` names the bearer token that stored it."""
     text = json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
-    return log.put_vendor(doc.id, doc.name, doc.list_version, vendors.digest(doc), text)
+    return log.put_vendor(doc.id, doc.name, doc.list_version, vendors.digest(doc), text, token_name)
 
 
 def _flow(doc: vendors.VendorDocument, ask: VendorDecisionRequest | VendorReviewRequest) -> dict[str, Any]:

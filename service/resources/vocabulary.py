@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from engine import vocabulary
 from service import params
+from service.access import ANY_TOKEN, requires
 from service.openapi import describe
 from service.schemas import Vocabulary
 
@@ -13,6 +14,7 @@ blueprint = Blueprint("vocabulary", __name__)
 
 
 @blueprint.get("/v1/vocabulary")
+@requires(ANY_TOKEN)
 @describe("Every id list", {200: Vocabulary})
 def ids() -> Response:
     """Data categories (ordinary, special, criminal), data subjects, DPA clause ids, condition

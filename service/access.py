@@ -1,0 +1,110 @@
+"""Access control (SPEC section 15): who may call which endpoint, checked in one place.
+
+Each view declares what it needs next to its route with `@requires(...)`: a scope
+(`decide`, `read`, `vendors`, `replay`; `admin` implies each), `ANY_TOKEN` (reference
+data and documentation: any valid token) or `OPEN` (health, readiness and metrics).
+One `before_request` hook checks the declaration; a view that declares nothing needs
+`admin` (fail closed), and a test walks the URL map so that no route is left without
+a declaration.
+
+Without a tokens file (`DOORGIFTE_TOKENS_FILE`) every endpoint is open and no
+principal is recorded. With one, a request without a valid `Authorization: Bearer`
+token is 401 and one whose token lacks the scope is 403, both problem+json. A request
+that matches no route (404, 405) needs a valid token too: routing is not revealed to
+an anonymous caller (fail closed); an authenticated caller gets the 404 or 405.
+
+The token is never logged nor echoed; its name is kept in `g.principal` for the
+decision log, the vendor revisions and the request log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, g, request
+
+from engine.errors import Problem
+from service.errors import ProblemError
+from service.state import current
+from service.tokens import ADMIN, SCOPES, Token, identify
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: no token needed, even with a tokens file
+OPEN = "open"
+#: any valid token, whatever its scopes
+ANY_TOKEN = "any-token"
+ATTRIBUTE = "access"
+AUTH_HINT = "send Authorization: Bearer <token>"
+
+
+def requires(need: str) -> Callable[[F], F]:
+    """Declare what a view needs: a scope, `ANY_TOKEN` or `OPEN`."""
+    if need not in (*SCOPES, OPEN, ANY_TOKEN):
+        raise ValueError(f"unknown access requirement {need!r}")
+
+    def mark(view: F) -> F:
+        setattr(view, ATTRIBUTE, need)
+        return view
+
+    return mark
+
+
+def requirement(view: Callable[..., Any] | None) -> str | None:
+    """What a view declared, or None when it declared nothing."""
+    need = getattr(view, ATTRIBUTE, None)
+    return need if isinstance(need, str) else None
+
+
+def principal_name() -> str | None:
+    """The name of the token the current request came with (None without access control)."""
+    principal = g.get("principal")
+    return principal.name if isinstance(principal, Token) else None
+
+
+def register(app: Flask) -> None:
+    """Check every request against its view's declaration (after the request id is set)."""
+
+    @app.before_request
+    def _authorise() -> None:
+        config = current().config
+        if not config.access_control:
+            return
+        view = app.view_functions.get(request.endpoint or "") if request.url_rule is not None else None
+        need = requirement(view) if view is not None else ANY_TOKEN  # unmatched: 404/405 for a token
+        if view is not None and need is None:
+            need = ADMIN  # undeclared: fail closed
+        if need == OPEN:
+            return
+        token = _presented_token(config.tokens)
+        g.principal = token
+        if need == ANY_TOKEN or token.allows(str(need)):
+            return
+        msg = f"the token {token.name!r} lacks the scope {need}"
+        raise ProblemError(
+            "forbidden",
+            msg,
+            [Problem("header Authorization", msg, f"use a token with the scope {need} or admin")],
+            {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{need}"'},
+        )
+
+
+def _presented_token(tokens: tuple[Token, ...]) -> Token:
+    """The configured token of this request's `Authorization: Bearer` header; else a 401."""
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
+        raise _unauthorised("no bearer token was sent", "Bearer")
+    token = identify(tokens, value)
+    if token is None:
+        raise _unauthorised("the bearer token is not valid", 'Bearer error="invalid_token"')
+    return token
+
+
+def _unauthorised(msg: str, challenge: str) -> ProblemError:
+    return ProblemError(
+        "unauthorized",
+        msg,
+        [Problem("header Authorization", msg, AUTH_HINT)],
+        {"WWW-Authenticate": challenge},
+    )
