@@ -162,6 +162,17 @@ SUMMARY_COLUMNS = (
 )
 #: what the transfer register picks its decisions by; their responses are read by seq
 REGISTER_COLUMNS = ("seq", "decision_id", "decided_at", "reference", "vendor_id", "policy_id", "changes_on")
+#: a decision's register head: by vendor, else by reference (SPEC section 13)
+HEAD_OF = (
+    "CASE WHEN vendor_id IS NOT NULL THEN 'vendor' ELSE 'reference' END,"
+    " coalesce(vendor_id, reference), policy_id, seq, decided_at"
+)
+#: a head moves only forward in the log's order (two writers may commit out of time order)
+HEAD_UPSERT = (
+    "ON CONFLICT (kind, key, policy_id) DO UPDATE SET seq = excluded.seq, decided_at = excluded.decided_at"
+    " WHERE excluded.decided_at > register_heads.decided_at"
+    " OR (excluded.decided_at = register_heads.decided_at AND excluded.seq > register_heads.seq)"
+)
 #: most values in one `IN (...)` list (SQLite allows 32,766 since 3.32; PostgreSQL 65,535)
 IN_LIST = 500
 
@@ -245,6 +256,11 @@ class DecisionLog:
             f" SELECT decision_id, {mark}, {mark}, decided_at, seq FROM decisions WHERE decision_id = {mark}"
         )
         self._select = f"SELECT {', '.join(COLUMNS)} FROM decisions"
+        self._upsert_head = (
+            f"INSERT INTO register_heads (kind, key, policy_id, seq, decided_at) SELECT {HEAD_OF}"
+            f" FROM decisions WHERE decision_id = {mark} AND (vendor_id IS NOT NULL OR reference IS NOT NULL)"
+            f" {HEAD_UPSERT}"
+        )
 
     #: the primary-key column of the table, in the back end's dialect
     serial = ""
@@ -305,6 +321,7 @@ class DecisionLog:
                 self._add_columns(cur)
                 for statement in LATE_INDEXES:
                     cur.execute(statement)
+                self._create_heads(cur)
         except BaseException:
             conn.close()
             raise
@@ -364,6 +381,9 @@ class DecisionLog:
                 cur.executemany(self._insert, rows)
                 if labels:
                     cur.executemany(self._insert_label, labels)
+                heads = sorted((e.decision_id,) for e in entries if e.vendor_id or e.reference)
+                if heads:  # in one order in every writer, so that two never wait on each other
+                    cur.executemany(self._upsert_head, heads)
 
     def get(self, decision_id: str) -> LogEntry | None:
         with self._guard("read"):
@@ -538,7 +558,60 @@ class DecisionLog:
             )
         return parts
 
+    def _create_heads(self, cur: Any) -> None:
+        """The register's heads: the latest entry per vendor (else per reference) and policy, kept
+        on every write, so that the register of today reads a few thousand rows instead of
+        seeking through the log per key. A log older than the table gets it filled once."""
+        if self._columns(cur, "register_heads"):
+            return
+        cur.execute(
+            "CREATE TABLE register_heads (kind TEXT NOT NULL, key TEXT NOT NULL, policy_id TEXT NOT NULL,"
+            " seq BIGINT NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (kind, key, policy_id))"
+        )
+        later = (
+            "SELECT 1 FROM decisions e WHERE e.policy_id = d.policy_id AND {same}"
+            " AND (e.decided_at > d.decided_at OR (e.decided_at = d.decided_at AND e.seq > d.seq))"
+        )
+        for kind, same, which in (
+            ("vendor", "e.vendor_id = d.vendor_id", "d.vendor_id IS NOT NULL"),
+            (
+                "reference",
+                "e.reference = d.reference AND e.vendor_id IS NULL",
+                "d.vendor_id IS NULL AND d.reference IS NOT NULL",
+            ),
+        ):
+            key = "d.vendor_id" if kind == "vendor" else "d.reference"
+            cur.execute(
+                f"INSERT INTO register_heads (kind, key, policy_id, seq, decided_at)"
+                f" SELECT '{kind}', {key}, d.policy_id, d.seq, d.decided_at FROM decisions d"
+                f" WHERE {which} AND NOT EXISTS ({later.format(same=same)})"
+            )
+
     def latest(self, until: str, policy: str | None = None) -> list[dict[str, Any]]:
+        """The transfer register's sources (see `_latest_by_seeking`): read from the heads when
+        `until` is not before the newest of them (the register of today), else sought in the log."""
+        newest = self._rows("SELECT max(decided_at) FROM register_heads", ())[0][0]
+        if newest is not None and until < newest:
+            return self._latest_by_seeking(until, policy)
+        p = self.placeholder
+        where, args = (f" WHERE policy_id = {p}", (policy,)) if policy is not None else ("", ())
+        best: dict[tuple[str, str], tuple[str, int]] = {}
+        for kind, key, decided_at, seq in self._rows(
+            f"SELECT kind, key, decided_at, seq FROM register_heads{where}", args
+        ):
+            if (kind, key) not in best or (decided_at, int(seq)) > best[(kind, key)]:
+                best[(kind, key)] = (decided_at, int(seq))
+        seqs = sorted(seq for _, seq in best.values())
+        found = []
+        for start in range(0, len(seqs), IN_LIST):
+            part = tuple(seqs[start : start + IN_LIST])
+            marks = ", ".join([p] * len(part))
+            found += self._rows(
+                f"SELECT {', '.join(REGISTER_COLUMNS)} FROM decisions WHERE seq IN ({marks})", part
+            )
+        return [dict(zip(REGISTER_COLUMNS, row, strict=True)) for row in found]
+
+    def _latest_by_seeking(self, until: str, policy: str | None = None) -> list[dict[str, Any]]:
         """The transfer register's sources (SPEC section 13): per vendor, its latest entry decided
         at or before `until`; per reference, the latest such entry without a vendor. Entries with
         neither are left out. Optionally only entries of one policy. As REGISTER_COLUMNS.

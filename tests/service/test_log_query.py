@@ -59,7 +59,7 @@ def _fresh_postgres(url: str) -> PostgresLog:
     """An empty log on the module's server: the tables dropped, so each test creates them anew."""
     log = PostgresLog(url)
     with log._open() as conn:
-        conn.execute("DROP TABLE IF EXISTS decisions, decision_labels, vendor_revisions")
+        conn.execute("DROP TABLE IF EXISTS decisions, decision_labels, vendor_revisions, register_heads")
     return log
 
 
@@ -604,7 +604,7 @@ def test_an_older_log_gains_the_summary_columns_and_answers_queries(app, backend
 
         conn = psycopg.connect(service.log.url, autocommit=True)
         serial, mark = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "%s"
-    for table in ("decisions", "decision_labels"):
+    for table in ("decisions", "decision_labels", "register_heads"):  # an old log has none of them
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     for statement in _old_tables(serial):
         conn.execute(statement)
@@ -649,3 +649,47 @@ def test_an_older_log_gains_the_summary_columns_and_answers_queries(app, backend
     assert ids(listing(client, "recipient=Shenzhen+Compute+Co+Ltd")) == [new["decision_id"]]
     # the old rows keep NULL in the new columns: a recipient filter finds only rows logged since
     assert ids(listing(client, "recipient=Merlion+Cloud+Pte+Ltd")) == []
+
+
+def test_the_register_heads_answer_as_seeking_the_log_does(app, log, new_log):
+    """The heads kept on write (and filled once for an older log) give the same latest decision
+    per vendor or reference and policy as seeking through the log, whatever the order of writing."""
+    import random
+
+    rng = random.Random(7)
+    base = logged_entry(app, FLOWS["conditions"], "2026-01-01T00:00:00.000000Z")
+    entries = []
+    for i in range(120):
+        vendor = rng.choice([None, None, "acme", "globex"])
+        entries.append(
+            dataclasses.replace(
+                base,
+                decision_id=f"00000000-0000-4000-8000-{i:012d}",
+                decided_at=f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T00:00:00.000000Z",
+                vendor_id=vendor,
+                reference=rng.choice([None, "a", "b", "c"]),
+                policy_id=rng.choice(["gdpr", "nl-gov"]),
+            )
+        )
+    for start in range(0, len(entries), 7):  # batches, their times out of order
+        log.write(entries[start : start + 7])
+    end = "2026-12-31T23:59:59.999999Z"
+
+    def picked(found: list[dict[str, Any]]) -> set[str]:
+        return {row["decision_id"] for row in found}
+
+    for policy in (None, "gdpr", "nl-gov"):
+        assert picked(log.latest(end, policy)) == picked(log._latest_by_seeking(end, policy))
+    assert picked(log.latest(end)), "the log holds register sources"
+    # an earlier day is before the newest head: sought in the log
+    assert picked(log.latest("2026-03-31T23:59:59.999999Z")) == picked(
+        log._latest_by_seeking("2026-03-31T23:59:59.999999Z")
+    )
+    # an older log without the heads gets them filled once, with the same answer
+    conn = log._conn()
+    with log._transaction(conn) as cur:
+        cur.execute("DROP TABLE register_heads")
+    log.close()
+    again = type(log)(log.path if isinstance(log, SqliteLog) else log.url)  # type: ignore[attr-defined]
+    assert picked(again.latest(end)) == picked(again._latest_by_seeking(end))
+    again.close()
