@@ -177,6 +177,13 @@ HEAD_UPSERT = (
 IN_LIST = 500
 
 
+def _head_key(entry: LogEntry) -> tuple[str, str, str]:
+    """The register head an entry moves (HEAD_OF): by vendor, else by reference, per policy."""
+    if entry.vendor_id:
+        return ("vendor", entry.vendor_id, entry.policy_id)
+    return ("reference", entry.reference or "", entry.policy_id)
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime(TIME_FORMAT)
 
@@ -381,9 +388,9 @@ class DecisionLog:
                 cur.executemany(self._insert, rows)
                 if labels:
                     cur.executemany(self._insert_label, labels)
-                heads = sorted((e.decision_id,) for e in entries if e.vendor_id or e.reference)
-                if heads:  # in one order in every writer, so that two never wait on each other
-                    cur.executemany(self._upsert_head, heads)
+                heads = sorted((_head_key(e), e.decision_id) for e in entries if e.vendor_id or e.reference)
+                if heads:  # in the heads' own order in every writer: two never wait on each other
+                    cur.executemany(self._upsert_head, [(decision_id,) for _, decision_id in heads])
 
     def get(self, decision_id: str) -> LogEntry | None:
         with self._guard("read"):

@@ -693,3 +693,39 @@ def test_the_register_heads_answer_as_seeking_the_log_does(app, log, new_log):
     again = type(log)(log.path if isinstance(log, SqliteLog) else log.url)  # type: ignore[attr-defined]
     assert picked(again.latest(end)) == picked(again._latest_by_seeking(end))
     again.close()
+
+
+def test_writers_moving_the_same_heads_in_opposite_orders_never_deadlock(app, log):
+    """Each batch moves two heads; one writer lists them one way, the other the other way. The
+    log takes the heads in their own order, so neither waits on the other (PostgreSQL would
+    otherwise abort one transaction as a deadlock)."""
+    import threading
+
+    base = logged_entry(app, FLOWS["conditions"], "2026-01-01T00:00:00.000000Z")
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(40):
+                pair = [
+                    dataclasses.replace(
+                        base,
+                        decision_id=f"00000000-0000-4000-8{n:03d}-{i:06d}{k:06d}",
+                        decided_at=f"2026-02-01T00:00:{i:02d}.{n:06d}Z",
+                        vendor_id=v,
+                    )
+                    for k, v in enumerate(["acme", "globex"] if n == 0 else ["globex", "acme"])
+                ]
+                log.write(pair)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    latest = log.latest("2026-12-31T23:59:59.999999Z")
+    assert {row["vendor_id"] for row in latest} == {"acme", "globex"}
+    assert {row["decided_at"] for row in latest} == {"2026-02-01T00:00:39.000001Z"}
