@@ -575,23 +575,24 @@ class DecisionLog:
             "CREATE TABLE register_heads (kind TEXT NOT NULL, key TEXT NOT NULL, policy_id TEXT NOT NULL,"
             " seq BIGINT NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (kind, key, policy_id))"
         )
-        later = (
-            "SELECT 1 FROM decisions e WHERE e.policy_id = d.policy_id AND {same}"
-            " AND (e.decided_at > d.decided_at OR (e.decided_at = d.decided_at AND e.seq > d.seq))"
-        )
-        for kind, same, which in (
-            ("vendor", "e.vendor_id = d.vendor_id", "d.vendor_id IS NOT NULL"),
+        for kind, key, which, outer in (
+            ("vendor", "vendor_id", "vendor_id IS NOT NULL", "d.vendor_id IS NOT NULL"),
             (
                 "reference",
-                "e.reference = d.reference AND e.vendor_id IS NULL",
+                "reference",
+                "vendor_id IS NULL AND reference IS NOT NULL",
                 "d.vendor_id IS NULL AND d.reference IS NOT NULL",
             ),
         ):
-            key = "d.vendor_id" if kind == "vendor" else "d.reference"
+            # each key's latest time, then the last entry logged at that time: two grouped scans
             cur.execute(
-                f"INSERT INTO register_heads (kind, key, policy_id, seq, decided_at)"
-                f" SELECT '{kind}', {key}, d.policy_id, d.seq, d.decided_at FROM decisions d"
-                f" WHERE {which} AND NOT EXISTS ({later.format(same=same)})"
+                "INSERT INTO register_heads (kind, key, policy_id, seq, decided_at)"
+                f" SELECT '{kind}', d.{key}, d.policy_id, max(d.seq), d.decided_at FROM decisions d"
+                f" JOIN (SELECT {key} AS k, policy_id AS pid, max(decided_at) AS at FROM decisions"
+                f" WHERE {which} GROUP BY {key}, policy_id) m"
+                f" ON d.{key} = m.k AND d.policy_id = m.pid AND d.decided_at = m.at"
+                f" WHERE {outer}"
+                f" GROUP BY d.{key}, d.policy_id, d.decided_at"
             )
 
     def latest(self, until: str, policy: str | None = None) -> list[dict[str, Any]]:
