@@ -145,14 +145,22 @@ class Decider:
         echoed = reference if isinstance(reference, str) and len(reference) <= 200 else None
         return Answered(index, problem.status, error=problem.body(), reference=echoed)
 
+    def check_scenario(self, scenario: Any) -> None:
+        """A scenario given apart from a flow (a batch's, a replay job's) checked against the
+        reference data: its problems are the caller's 422."""
+        try:
+            self.engine.check_scenario(scenario)
+        except RequestInvalid as exc:
+            raise ProblemError.from_invalid(exc) from None
+
     def horizon_of(self, entry: LogEntry) -> dt.date | None:
         """The horizon date of a logged decision that was answered without one (the transfer
         register shows it for every row): its request decided again, unlogged, at its logged
         date with `horizon`. None when nothing changes within ten years, or when today's rule
         base no longer takes the request (the register then has no date to show)."""
         request, answer = json.loads(entry.request), json.loads(entry.response)
-        if not isinstance(request, dict) or not isinstance(answer, dict):
-            return None
+        if not isinstance(request, dict) or not isinstance(answer, dict) or request.get("horizon") is True:
+            return None  # asked for with the decision, and none within ten years: null is the answer
         flow = {**request, "as_of": answer.get("as_of"), "dry_run": True}
         try:
             found = self._locked(self.engine.next_change, flow, today_utc(), time.monotonic() + self.timeout)

@@ -189,11 +189,25 @@ def now() -> str:
 
 
 def normalise_time(text: str) -> str:
-    """An ISO 8601 date or time (naive means UTC) in the log's own format, for `--since`."""
+    """An ISO 8601 date or time (naive means UTC) in the log's own format, for `since`: a date
+    alone is its first microsecond. ValueError (or OverflowError) when it is neither."""
     value = dt.datetime.fromisoformat(text.strip())
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).strftime(TIME_FORMAT)
+
+
+def until_time(text: str) -> str:
+    """`until` as log time, inclusive: a time, or a date meaning its last microsecond, so that
+    `2026-01-31` includes the 31st (log queries, the register and replay read it alike)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        return day_end(dt.date.fromisoformat(text.strip()))
+    return normalise_time(text)
+
+
+def day_end(day: dt.date) -> str:
+    """The last microsecond of a day as log time text: `decided_at <=` it is on or before the day."""
+    return day.strftime("%Y-%m-%dT23:59:59.999999Z")
 
 
 def _schema(serial: str) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import re
 
 from flask import request
@@ -16,7 +15,7 @@ from flask import request
 from engine.api import Engine
 from engine.vendors import VENDOR_ID
 from service import lookup, params
-from service.decision_log import TIME_FORMAT
+from service.decision_log import normalise_time, until_time
 from service.errors import invalid_field
 
 DECISIONS = ("allow", "conditions", "deny")
@@ -105,12 +104,7 @@ def log_time(name: str, end_of_day: bool = False) -> str | None:
     if raw is None:
         return None
     try:
-        if end_of_day and lookup.DATE.match(raw):
-            return dt.date.fromisoformat(raw).strftime("%Y-%m-%dT23:59:59.999999Z")
-        value = dt.datetime.fromisoformat(raw.strip())
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).strftime(TIME_FORMAT)
+        return until_time(raw) if end_of_day else normalise_time(raw)
     except (ValueError, OverflowError):
         raise invalid_field(
             name,

@@ -16,15 +16,12 @@ records only codes (the golden log, `golden` below) is compared at that precisio
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from engine.errors import RequestInvalid
-from service.decision_log import normalise_time
 
 #: the decision values, weakest first: moving right is tightening
 RANK = {"allow": 0, "conditions": 1, "deny": 2}
@@ -135,22 +132,6 @@ class Redecided:
 
 class Unreadable(ValueError):
     """A logged row that cannot be decided again (not JSON, no date): counted as an error."""
-
-
-# ---------------------------------------------------------------- the log's time window
-
-
-def since_bound(text: str) -> str:
-    """`--since`/`since`: an ISO 8601 date or time (naive: UTC) in the log's format, inclusive."""
-    return normalise_time(text)
-
-
-def until_bound(text: str) -> str:
-    """`--until`/`until`, inclusive as in the log queries (SPEC section 13): a time, or a date
-    meaning its last microsecond, so that `2026-01-31` includes the 31st."""
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-        return dt.date.fromisoformat(text.strip()).strftime("%Y-%m-%dT23:59:59.999999Z")
-    return normalise_time(text)
 
 
 # ---------------------------------------------------------------- the request decided again

@@ -27,8 +27,16 @@ from typing import IO, Any
 
 from engine.errors import LoadError
 from service.config import Config, is_postgres_url
-from service.decision_log import LogEntry, LogUnavailable, now, open_log
-from service.replay import Params, Tally, since_bound, until_bound
+from service.decision_log import (
+    DecisionLog,
+    LogEntry,
+    LogUnavailable,
+    normalise_time,
+    now,
+    open_log,
+    until_time,
+)
+from service.replay import Params, Tally
 from service.replay_store import Job, ReplayStore
 from service.replay_worker import ScenarioInvalid, build_engine, check_scenario, start_processes, work
 
@@ -47,8 +55,8 @@ def add_parser(sub: Any) -> None:
     help = "decide logged requests again and report what would change (exit 0, 10, 2 or 1)"
     p = sub.add_parser("replay", help=help, description=help)
     p.set_defaults(func=cmd_replay)
-    p.add_argument("--since", type=_bound(since_bound), help="only decisions logged at or after this time")
-    p.add_argument("--until", type=_bound(until_bound), help="... at or before this time (a date: that day)")
+    p.add_argument("--since", type=_bound(normalise_time), help="only decisions logged at or after this time")
+    p.add_argument("--until", type=_bound(until_time), help="... at or before this time (a date: that day)")
     p.add_argument(
         "--policy-path", type=Path, action="append", default=[], metavar="DIR", help="add policies"
     )
@@ -87,8 +95,13 @@ def _err(*lines: str) -> None:
         print(line, file=sys.stderr)
 
 
-def _no_log(db: str) -> bool:
-    return not is_postgres_url(db) and not Path(db).is_file()
+def _existing_log(db: str, command: str) -> DecisionLog | None:
+    """The log `--db` (or DOORGIFTE_DB) names, or None after saying that there is none: replay
+    reads a log, it never starts an empty one."""
+    if not is_postgres_url(db) and not Path(db).is_file():
+        _err(f"doorgifte {command}: no decision log at {db}")
+        return None
+    return open_log(db)
 
 
 # ---------------------------------------------------------------- replay
@@ -96,10 +109,9 @@ def _no_log(db: str) -> bool:
 
 def cmd_replay(args: argparse.Namespace, config: Config) -> int:
     db = args.db or config.db
-    if _no_log(db):
-        _err(f"doorgifte replay: no decision log at {db}")
+    log = _existing_log(db, "replay")
+    if log is None:
         return EXIT_USAGE
-    log = open_log(db)
     try:
         prepared = _resume(args, config, ReplayStore(log)) if args.resume else _new(args, config, log)
         if isinstance(prepared, int):
@@ -379,11 +391,9 @@ def cmd_replay_worker(args: argparse.Namespace, config: Config) -> int:
     1 when the job failed, 2 for an unknown job or log."""
     from service.replay_worker import run_worker
 
-    db = args.db or config.db
-    if _no_log(db):
-        _err(f"doorgifte replay-worker: no decision log at {db}")
+    log = _existing_log(args.db or config.db, "replay-worker")
+    if log is None:
         return EXIT_USAGE
-    log = open_log(db)
     try:
         store = ReplayStore(log)
         if store.job(args.job_id) is None:

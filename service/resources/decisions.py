@@ -12,7 +12,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
 from engine.decision import Decision
-from engine.errors import Problem, RequestInvalid
+from engine.errors import Problem
 from engine.flow import FlowRequest
 from service import body, log_params, params
 from service.access import principal_name, requires
@@ -79,7 +79,7 @@ def decide_batch() -> Response:
     payload = body.read_json(request, service.config.max_body)
     flows = _flows(payload, service.config.max_batch)
     if payload.get("scenario") is not None:
-        _check_scenario(payload["scenario"])
+        service.decider.check_scenario(payload["scenario"])
     answers = service.decider.decide_batch(flows, g.request_id, principal_name())
     for answer in answers:
         if answer.error is not None:
@@ -241,15 +241,6 @@ def _flows(payload: Any, limit: int) -> list[Any]:
             f"send at most {limit} flows per request",
         )
     return _with_scenario(flows, payload.get("scenario"))
-
-
-def _check_scenario(scenario: Any) -> None:
-    """A batch's scenario is checked once, before any flow: a bad one fails the batch (422)
-    instead of failing every flow alike."""
-    try:
-        current().engine.check_scenario(scenario)
-    except RequestInvalid as exc:
-        raise ProblemError.from_invalid(exc) from None
 
 
 def _with_scenario(flows: list[Any], scenario: Any) -> list[Any]:

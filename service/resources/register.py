@@ -23,7 +23,7 @@ from flask import Blueprint, Response
 
 from service import log_params, params, register
 from service.access import requires
-from service.decision_log import DecisionLog, LogEntry, LogUnavailable
+from service.decision_log import DecisionLog, LogEntry, LogUnavailable, day_end
 from service.openapi import describe
 from service.schemas import TransferRegister
 from service.state import current
@@ -58,7 +58,7 @@ def transfer_register() -> Response:
     cache = service.cache.setdefault("register_rows", RowCache(REGISTER_CACHE))
     try:
         built = cache.built(
-            service.log, service.log.latest(_day_end(as_of), policy), service.decider.horizon_of
+            service.log, service.log.latest(day_end(as_of), policy), service.decider.horizon_of
         )
     except LogUnavailable as exc:
         raise service.decider.unavailable(exc) from None
@@ -75,13 +75,8 @@ def rows(log: DecisionLog, until: dt.date, policy: str | None = None) -> list[di
     """The register's rows as data (for pages that show the register), through the app's cache."""
     service = current()
     cache = service.cache.setdefault("register_rows", RowCache(REGISTER_CACHE))
-    sources = log.latest(_day_end(until), policy)
+    sources = log.latest(day_end(until), policy)
     return [row for b in cache.built(log, sources, service.decider.horizon_of) for row in b.rows]
-
-
-def _day_end(day: dt.date) -> str:
-    """The last microsecond of the day, as log time text: `decided_at <=` it is on or before."""
-    return day.strftime("%Y-%m-%dT23:59:59.999999Z")
 
 
 @dataclass(frozen=True)
@@ -105,15 +100,10 @@ def _with_horizon(log: DecisionLog, source: dict[str, Any], horizon_of: HorizonO
     if source.get("changes_on") is not None or horizon_of is None:
         return source
     entry = log.get(source["decision_id"])
-    if entry is None or _asked_horizon(entry.request):
-        return source  # asked for and none within ten years: null is the answer
+    if entry is None:
+        return source
     day = horizon_of(entry)
     return {**source, "changes_on": day.isoformat() if day else None}
-
-
-def _asked_horizon(request: str) -> bool:
-    asked = json.loads(request)
-    return isinstance(asked, dict) and asked.get("horizon") is True
 
 
 class RowCache:

@@ -24,10 +24,10 @@ from engine.request_errors import pydantic_problems
 from service import body, params
 from service.access import requires
 from service.config import Config
-from service.decision_log import LogUnavailable
+from service.decision_log import LogUnavailable, normalise_time, until_time
 from service.errors import ProblemError, internal_error, invalid_field
 from service.openapi import describe
-from service.replay import Params, since_bound, until_bound
+from service.replay import Params
 from service.replay_store import Job, ReplayStore
 from service.replay_worker import start_detached
 from service.schemas import ReplayJob, ReplayRequest
@@ -63,8 +63,9 @@ def start() -> tuple[Response, int, dict[str, str]]:
     config = current().config
     ask = _ask(body.read_json(request, config.max_body))
     job_params = _params(ask, config)
+    # against the service's own reference data; with candidate directories the workers check it
     if ask.scenario is not None and not (ask.policy_path or ask.data_path):
-        _check_scenario(job_params)
+        current().decider.check_scenario(job_params.scenario)
     store = _store()
     job = _guarded(lambda: _create(store, job_params, ask.jobs, config))
     location = f"/v1/replays/{job.job_id}"
@@ -168,8 +169,8 @@ def _params(ask: ReplayRequest, config: Config) -> Params:
         ask.scenario.model_dump(mode="json", by_alias=True, exclude_unset=True) if ask.scenario else None
     )
     return Params(
-        since=_time("since", ask.since, since_bound),
-        until=_time("until", ask.until, until_bound),
+        since=_time("since", ask.since, normalise_time),
+        until=_time("until", ask.until, until_time),
         as_of=ask.as_of.isoformat() if ask.as_of else None,
         scenario=scenario,
         policy_dirs=(*base.policy_dirs, *dirs),
@@ -212,15 +213,6 @@ def _time(loc: str, raw: str | None, parse: Callable[[str], str]) -> str | None:
         raise invalid_field(
             loc, f"{loc} {raw!r} is not an ISO 8601 date or time", "e.g. 2026-11-01 or 2026-11-01T12:00:00Z"
         ) from None
-
-
-def _check_scenario(job_params: Params) -> None:
-    """Unknown ids in the scenario are the caller's 422, before any worker starts (checked
-    against the service's reference data; with candidate data the workers check it)."""
-    try:
-        current().engine.check_scenario(job_params.scenario)
-    except RequestInvalid as exc:
-        raise ProblemError.from_invalid(exc) from None
 
 
 def _number(name: str, default: int, low: int, high: int) -> int:

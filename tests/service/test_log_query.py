@@ -478,7 +478,7 @@ def test_a_horizon_asked_for_and_not_found_is_not_sought_again(client, app, monk
     eea = {**flow("allow", reference="hosting"), "horizon": True}
     assert decide(client, eea)["horizon"] is None
     decider = app.extensions["doorgifte"].decider
-    monkeypatch.setattr(decider, "horizon_of", lambda entry: pytest.fail("decided again"))
+    monkeypatch.setattr(decider, "_locked", lambda *args: pytest.fail("decided again"))
     (row,) = register(client)["rows"] or [{"changes_on": None}]
     assert row["changes_on"] is None
 

@@ -35,7 +35,8 @@ def pg(postgres: Postgres) -> Iterator[PostgresLog]:
     store = ReplayStore(log)
     store.job("none")  # creates every table
     log._conn().execute(
-        "TRUNCATE decisions, decision_labels, vendor_revisions, register_heads, replay_jobs, replay_batches, replay_changes"
+        "TRUNCATE decisions, decision_labels, vendor_revisions, register_heads,"
+        " replay_jobs, replay_batches, replay_changes"
     )
     yield log
     log.close()
