@@ -29,7 +29,14 @@ from typing import Any, TypeVar
 from engine.api import Engine
 from engine.decision import Decision, VendorRef
 from engine.errors import Problem, RequestInvalid
-from service.decision_log import DecisionLog, LogEntry, LogUnavailable, now, timed_write
+from service.decision_log import (
+    DecisionLog,
+    LogEntry,
+    LogUnavailable,
+    now,
+    open_actions_text,
+    timed_write,
+)
 from service.errors import ProblemError, internal_error
 from service.lookup import today_utc
 from service.metrics import Metrics
@@ -225,7 +232,8 @@ class Decider:
         token_name: str | None = None,
     ) -> LogEntry:
         """The log row, with the summary columns a log query reads instead of the response
-        (SPEC section 13): root recipient, counts, the horizon's date and the vendor's list."""
+        (SPEC section 13): root recipient, counts, the horizon's date, the vendor's list and the
+        planned actions' actors and codes (the dashboard's open actions)."""
         horizon = decision.horizon
         return LogEntry(
             decision_id=decision.decision_id,
@@ -249,6 +257,7 @@ class Decider:
             changes_on=horizon.changes_on.isoformat() if horizon is not None else None,
             vendor_list_version=decision.vendor.list_version if decision.vendor else None,
             token_name=token_name,
+            open_actions=open_actions_text((a.actor, a.actor_role, a.code) for a in decision.actions),
         )
 
     def _log(self, entries: list[LogEntry]) -> None:

@@ -28,7 +28,8 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ COLUMNS = (
     "changes_on",
     "vendor_list_version",
     "token_name",
+    "open_actions",
 )
 #: columns added after the first release (every one from `reference` on), nullable, added to an
 #: older table when it is opened
@@ -96,6 +98,9 @@ class LogEntry:
     vendor_list_version: str | None = None
     #: the name of the bearer token the decision was asked with (SPEC section 15); None when open
     token_name: str | None = None
+    #: compact JSON of `[actor, actor_role, code]` per planned action (`open_actions_text`), so the
+    #: dashboard's open actions by actor never parse a response; NULL on older rows
+    open_actions: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The entry as one `doorgifte log export` line."""
@@ -103,6 +108,7 @@ class LogEntry:
         out["request"] = json.loads(self.request)
         out["response"] = json.loads(self.response)
         out["labels"] = json.loads(self.labels) if self.labels else {}
+        out["open_actions"] = json.loads(self.open_actions) if self.open_actions else None
         return out
 
     def label_rows(self) -> list[tuple[str, str, str]]:
@@ -173,6 +179,28 @@ HEAD_UPSERT = (
     " WHERE excluded.decided_at > register_heads.decided_at"
     " OR (excluded.decided_at = register_heads.decided_at AND excluded.seq > register_heads.seq)"
 )
+#: a day's count of decisions per policy and outcome moves by the day's entries of each write
+DAY_UPSERT = (
+    "ON CONFLICT (day, policy_id, decision, slot) DO UPDATE SET count = decision_days.count + excluded.count"
+)
+#: what `heads()` answers per register head: the head, then its decision's summary columns
+HEAD_COLUMNS = (
+    "kind",
+    "key",
+    "policy_id",
+    "seq",
+    "decision_id",
+    "decided_at",
+    "decision",
+    "recipient",
+    "conditions_count",
+    "denials_count",
+    "changes_on",
+    "vendor_revision",
+    "open_actions",
+)
+#: rows per day, policy and outcome in `decision_days` (see `_day_counts`)
+DAY_SLOTS = 8
 #: most values in one `IN (...)` list (SQLite allows 32,766 since 3.32; PostgreSQL 65,535)
 IN_LIST = 500
 
@@ -182,6 +210,33 @@ def _head_key(entry: LogEntry) -> tuple[str, str, str]:
     if entry.vendor_id:
         return ("vendor", entry.vendor_id, entry.policy_id)
     return ("reference", entry.reference or "", entry.policy_id)
+
+
+def _day_counts(entries: Sequence[LogEntry]) -> list[tuple[str, str, str, int, int]]:
+    """(day, policy, decision, slot, count) of a batch, in key order: one upsert per day row,
+    taken in the same order by every writer, so two PostgreSQL writers never deadlock. Each
+    entry counts in one of DAY_SLOTS rows of its day (by its random id): concurrent writers of
+    the same day and outcome then rarely wait for each other's commit; reads sum the slots."""
+    counts: dict[tuple[str, str, str, int], int] = {}
+    for e in entries:
+        key = (e.decided_at[:10], e.policy_id, e.decision, zlib.crc32(e.decision_id.encode()) % DAY_SLOTS)
+        counts[key] = counts.get(key, 0) + 1
+    return [(*key, count) for key, count in sorted(counts.items())]
+
+
+def open_actions_text(actions: Iterable[Sequence[str | None]]) -> str:
+    """The `open_actions` column: compact JSON of `[actor, actor_role, code]` per planned action
+    (SPEC section 10), so the dashboard groups open actions without parsing responses."""
+    return json.dumps([list(action) for action in actions], ensure_ascii=False, separators=(",", ":"))
+
+
+def actions_of_response(response: Any) -> list[list[Any]]:
+    """`[actor, actor_role, code]` of a stored response's planned actions: the `open_actions` of a
+    row logged before the column existed (or of an answer that records none: empty)."""
+    actions = response.get("actions") if isinstance(response, dict) else None
+    return [
+        [a.get("actor"), a.get("actor_role"), a.get("code")] for a in actions or [] if isinstance(a, dict)
+    ]
 
 
 def now() -> str:
@@ -282,6 +337,10 @@ class DecisionLog:
             f" FROM decisions WHERE decision_id = {mark} AND (vendor_id IS NOT NULL OR reference IS NOT NULL)"
             f" {HEAD_UPSERT}"
         )
+        self._upsert_day = (
+            "INSERT INTO decision_days (day, policy_id, decision, slot, count)"
+            f" VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) {DAY_UPSERT}"
+        )
 
     #: the primary-key column of the table, in the back end's dialect
     serial = ""
@@ -343,6 +402,7 @@ class DecisionLog:
                 for statement in LATE_INDEXES:
                     cur.execute(statement)
                 self._create_heads(cur)
+                self._create_days(cur)
         except BaseException:
             conn.close()
             raise
@@ -405,6 +465,8 @@ class DecisionLog:
                 heads = sorted((_head_key(e), e.decision_id) for e in entries if e.vendor_id or e.reference)
                 if heads:  # in the heads' own order in every writer: two never wait on each other
                     cur.executemany(self._upsert_head, [(decision_id,) for _, decision_id in heads])
+                # last: the day rows are the ones every writer of the day shares, held until commit
+                cur.executemany(self._upsert_day, _day_counts(entries))
 
     def get(self, decision_id: str) -> LogEntry | None:
         with self._guard("read"):
@@ -608,6 +670,64 @@ class DecisionLog:
                 f" WHERE {outer}"
                 f" GROUP BY d.{key}, d.policy_id, d.decided_at"
             )
+
+    def _create_days(self, cur: Any) -> None:
+        """The dashboard's decisions per day, policy and outcome (SPEC section 13), kept on every
+        write, so that a chart of a month reads a hundred rows instead of counting the log. A log
+        older than the table gets it filled once, by one grouped scan."""
+        if self._columns(cur, "decision_days"):
+            return
+        cur.execute(
+            "CREATE TABLE decision_days (day TEXT NOT NULL, policy_id TEXT NOT NULL, decision TEXT NOT NULL,"
+            " slot SMALLINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (day, policy_id, decision, slot))"
+        )
+        cur.execute(  # an older log's counts go to slot 0; later writes spread over the slots
+            "INSERT INTO decision_days (day, policy_id, decision, slot, count)"
+            " SELECT substr(decided_at, 1, 10), policy_id, decision, 0, count(*) FROM decisions"
+            " GROUP BY substr(decided_at, 1, 10), policy_id, decision"
+        )
+
+    def heads(self, policy: str | None = None) -> list[dict[str, Any]]:
+        """Every register head (the latest decision per vendor, else per reference, and policy)
+        with its decision's summary, as HEAD_COLUMNS, in no particular order (sorting them in SQL
+        costs more than the overview's own sorting): what the dashboard's overview counts.
+        `open_actions` is a list of [actor, actor_role, code]; for a row logged before that column
+        existed it is read from the stored response, so an old log still shows its actions."""
+        p = self.placeholder
+        where, args = (f" WHERE h.policy_id = {p}", (policy,)) if policy is not None else ("", ())
+        columns = ", ".join(
+            f"h.{c}" if c in ("kind", "key", "policy_id", "seq") else f"d.{c}" for c in HEAD_COLUMNS
+        )
+        rows = self._rows(
+            f"SELECT {columns} FROM register_heads h JOIN decisions d ON d.seq = h.seq{where}", args
+        )
+        heads = [dict(zip(HEAD_COLUMNS, row, strict=True)) for row in rows]
+        texts = self.responses([head["seq"] for head in heads if head["open_actions"] is None])
+        parsed: dict[str, list[list[Any]]] = {}  # heads repeat the same few plans: each parsed once
+        for head in heads:
+            text = head["open_actions"]
+            if text is None:
+                head["open_actions"] = actions_of_response(json.loads(texts[head["seq"]]))
+                continue
+            if text not in parsed:
+                parsed[text] = json.loads(text)
+            head["open_actions"] = [list(action) for action in parsed[text]]
+        return heads
+
+    def days(self, since: str, policy: str | None = None) -> list[tuple[str, str, int]]:
+        """(day, decision, count) of the decisions logged on `since` (an ISO date) or later, summed
+        over the policies unless one is given; by day, then decision."""
+        p = self.placeholder
+        where, args = f"day >= {p}", [since]
+        if policy is not None:
+            where += f" AND policy_id = {p}"
+            args.append(policy)
+        rows = self._rows(
+            f"SELECT day, decision, sum(count) FROM decision_days WHERE {where}"
+            " GROUP BY day, decision ORDER BY day, decision",
+            tuple(args),
+        )
+        return [(day, decision, int(count)) for day, decision, count in rows]
 
     def latest(self, until: str, policy: str | None = None) -> list[dict[str, Any]]:
         """The transfer register's sources (see `_latest_by_seeking`): read from the heads when

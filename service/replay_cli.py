@@ -31,8 +31,10 @@ from service.decision_log import (
     DecisionLog,
     LogEntry,
     LogUnavailable,
+    actions_of_response,
     normalise_time,
     now,
+    open_actions_text,
     open_log,
     until_time,
 )
@@ -455,4 +457,5 @@ def _golden_entry(name: str, flow: dict[str, Any], decision: str, codes: list[st
         request=json.dumps(flow, separators=(",", ":")),
         response=json.dumps(answer, separators=(",", ":")),
         reference=name,
+        open_actions=open_actions_text(actions_of_response(answer)),  # none: it records only codes
     )

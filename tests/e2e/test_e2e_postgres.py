@@ -32,7 +32,7 @@ def pg_log(postgres: Postgres) -> Iterator[PostgresLog]:
     log = PostgresLog(postgres.url)
     log.check()  # creates the table
     conn = log._conn()
-    conn.execute("TRUNCATE decisions, decision_labels, vendor_revisions, register_heads")
+    conn.execute("TRUNCATE decisions, decision_labels, vendor_revisions, register_heads, decision_days")
     yield log
     log.close()
 

@@ -59,7 +59,9 @@ def _fresh_postgres(url: str) -> PostgresLog:
     """An empty log on the module's server: the tables dropped, so each test creates them anew."""
     log = PostgresLog(url)
     with log._open() as conn:
-        conn.execute("DROP TABLE IF EXISTS decisions, decision_labels, vendor_revisions, register_heads")
+        conn.execute(
+            "DROP TABLE IF EXISTS decisions, decision_labels, vendor_revisions, register_heads, decision_days"
+        )
     return log
 
 
@@ -604,7 +606,7 @@ def test_an_older_log_gains_the_summary_columns_and_answers_queries(app, backend
 
         conn = psycopg.connect(service.log.url, autocommit=True)
         serial, mark = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "%s"
-    for table in ("decisions", "decision_labels", "register_heads"):  # an old log has none of them
+    for table in ("decisions", "decision_labels", "register_heads", "decision_days"):  # an old log has none
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     for statement in _old_tables(serial):
         conn.execute(statement)

@@ -35,7 +35,7 @@ def pg(postgres: Postgres) -> Iterator[PostgresLog]:
     store = ReplayStore(log)
     store.job("none")  # creates every table
     log._conn().execute(
-        "TRUNCATE decisions, decision_labels, vendor_revisions, register_heads,"
+        "TRUNCATE decisions, decision_labels, vendor_revisions, register_heads, decision_days,"
         " replay_jobs, replay_batches, replay_changes"
     )
     yield log
