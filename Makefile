@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-postgres check bench golden replay-gate lint typecheck clean
+.PHONY: install serve demo browser test test-postgres screenshots check bench golden replay-gate lint typecheck clean
 
 install: $(STAMP)
 
@@ -21,14 +21,40 @@ serve: install
 	mkdir -p var
 	$(BIN)/doorgifte serve --host 127.0.0.1 --port $(PORT)
 
+# The dashboard filled with the example vendors (docs/dashboard.md): GitHub's list as it was on
+# 2026-01-27 and as it is now (a real change of sub-processors to review), OpenProject and
+# Plausible, each decided for a municipality under gdpr and nl-gov, in var/demo.sqlite3; then
+# the service, with the dashboard at http://127.0.0.1:$(PORT)/dashboard.
+DEMO_DB := var/demo.sqlite3
+demo: install
+	mkdir -p var
+	DOORGIFTE_DB=$(DEMO_DB) $(BIN)/doorgifte vendor import docs/examples/github-2026-01-27.yaml vendors/
+	DOORGIFTE_DB=$(DEMO_DB) $(BIN)/doorgifte vendor decide --all --exporter "Gemeente Utrecht" --public-body \
+		--policy gdpr --policy nl-gov || { rc=$$?; [ $$rc = 10 ] || [ $$rc = 20 ]; }
+	DOORGIFTE_DB=$(DEMO_DB) $(BIN)/doorgifte serve --host 127.0.0.1 --port $(PORT)
+
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; it never downloads
+# a browser of its own), installed when missing, without the desktop's recommended packages.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM_PACKAGES := chromium fonts-liberation
+browser:
+	test -x /usr/bin/chromium || $(SUDO) apt-get install -y -q --no-install-recommends $(CHROMIUM_PACKAGES) || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $(CHROMIUM_PACKAGES); }
+
 # Two test processes (pytest-xdist), one per core of the 2-core CI machine: the suite's budget
-# is 5 minutes and its stress and end-to-end tests wait on servers more than they compute.
-test: install
-	$(BIN)/python -m pytest -q -n 2
+# is 5 minutes and its stress and end-to-end tests wait on servers more than they compute. The
+# tests of one file run in one process (`--dist loadfile`: the browser tests share one server and
+# one browser); they fail, not skip,
+# when Chromium is missing.
+test: install browser
+	DOORGIFTE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# Screenshots of every dashboard page in both languages, at 1280 px and on a phone, for the docs.
+screenshots: install browser
+	DOORGIFTE_REQUIRE_BROWSER=1 DOORGIFTE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/browser
 
 # The PostgreSQL decision-log tests against a real server started from Debian's binaries
 # (installed here when missing); they fail instead of skipping when it cannot start.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test-postgres: install
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends postgresql; }

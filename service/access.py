@@ -15,6 +15,12 @@ an anonymous caller (fail closed); an authenticated caller gets the 404 or 405.
 
 The token is never logged nor echoed; its name is kept in `g.principal` for the
 decision log, the vendor revisions and the request log.
+
+Dashboard pages declare `@requires(scope, session=True)`: there the sign-in cookie of
+`service.sessions` counts as well as a bearer header, a page asked for without either
+redirects to the sign-in form, and every unsafe request must carry the session's CSRF
+token, with or without access control (a form on another site must never start a replay
+on a loopback service either).
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, redirect, request, url_for
+from werkzeug.exceptions import MethodNotAllowed
 
 from engine.errors import Problem
+from service import sessions
 from service.errors import ProblemError
 from service.state import current
 from service.tokens import ADMIN, SCOPES, Token, identify
@@ -35,16 +43,21 @@ OPEN = "open"
 #: any valid token, whatever its scopes
 ANY_TOKEN = "any-token"
 ATTRIBUTE = "access"
+#: set on dashboard views: the session cookie counts as a credential there
+SESSION_ATTRIBUTE = "access_session"
+SIGN_IN = "dashboard.sign_in"
 AUTH_HINT = "send Authorization: Bearer <token>"
 
 
-def requires(need: str) -> Callable[[F], F]:
-    """Declare what a view needs: a scope, `ANY_TOKEN` or `OPEN`."""
+def requires(need: str, session: bool = False) -> Callable[[F], F]:
+    """Declare what a view needs: a scope, `ANY_TOKEN` or `OPEN`; `session`: a dashboard page,
+    where the sign-in cookie counts and unsafe methods need a CSRF token."""
     if need not in (*SCOPES, OPEN, ANY_TOKEN):
         raise ValueError(f"unknown access requirement {need!r}")
 
     def mark(view: F) -> F:
         setattr(view, ATTRIBUTE, need)
+        setattr(view, SESSION_ATTRIBUTE, session)
         return view
 
     return mark
@@ -66,20 +79,29 @@ def register(app: Flask) -> None:
     """Check every request against its view's declaration (after the request id is set)."""
 
     @app.before_request
-    def _authorise() -> None:
+    def _authorise() -> Response | None:
         config = current().config
-        if not config.access_control:
-            return
         view = app.view_functions.get(request.endpoint or "") if request.url_rule is not None else None
-        need = requirement(view) if view is not None else ANY_TOKEN  # unmatched: 404/405 for a token
+        by_session = bool(getattr(view, SESSION_ATTRIBUTE, False))
+        if by_session and request.method not in sessions.SAFE_METHODS:
+            _check_csrf()
+        if not config.access_control:
+            return None
+        need = requirement(view) if view is not None else _unmatched(app)
         if view is not None and need is None:
             need = ADMIN  # undeclared: fail closed
         if need == OPEN:
-            return
-        token = _presented_token(config.tokens)
+            return None
+        if by_session and "Authorization" not in request.headers:
+            signed_in = sessions.signed_in(config.tokens, config.session_key)
+            if signed_in is None:
+                return _sign_in_first()
+            token = signed_in
+        else:
+            token = _presented_token(config.tokens)
         g.principal = token
         if need == ANY_TOKEN or token.allows(str(need)):
-            return
+            return None
         msg = f"the token {token.name!r} lacks the scope {need}"
         raise ProblemError(
             "forbidden",
@@ -87,6 +109,38 @@ def register(app: Flask) -> None:
             [Problem("header Authorization", msg, f"use a token with the scope {need} or admin")],
             {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{need}"'},
         )
+
+
+def _unmatched(app: Flask) -> str:
+    """What a request no route answers needs: a token (404, 405 are not shown to anyone), unless
+    only the method is wrong on a path whose every route is open (`TRACE /healthz`: its 405
+    tells nothing that `GET /healthz` does not)."""
+    wrong_method = request.routing_exception
+    if isinstance(wrong_method, MethodNotAllowed) and wrong_method.valid_methods:
+        adapter = app.url_map.bind_to_environ(request.environ)
+        needs = set()
+        for method in wrong_method.valid_methods:
+            endpoint, _ = adapter.match(request.path, method=method)
+            needs.add(requirement(app.view_functions.get(str(endpoint))))
+        if needs == {OPEN}:
+            return OPEN
+    return ANY_TOKEN
+
+
+def _check_csrf() -> None:
+    why = sessions.csrf_problem()
+    if why is not None:
+        raise ProblemError(
+            "forbidden", why, [Problem(f"form {sessions.CSRF_FIELD}", why, "post the form again")]
+        )
+
+
+def _sign_in_first() -> Response:
+    """A page asked for without a session: to the sign-in form, and back afterwards. A form
+    posted without one is refused (its CSRF token was already checked against no session)."""
+    if request.method not in sessions.SAFE_METHODS:
+        raise _unauthorised("sign in first", "Bearer")
+    return redirect(url_for(SIGN_IN, next=request.full_path.rstrip("?")), 303)  # type: ignore[return-value]
 
 
 def _presented_token(tokens: tuple[Token, ...]) -> Token:

@@ -15,10 +15,11 @@ import time
 import uuid
 
 from flask import Flask, Response, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.api import Engine
 from engine.errors import Problem
-from service import access, errors, resources
+from service import access, dashboard, errors, resources, sessions
 from service.config import Config
 from service.deciding import Decider
 from service.decision_log import DecisionLog, LogUnavailable, open_log
@@ -57,6 +58,11 @@ def create_app(
     app.extensions[KEY] = Service(config, engine, decision_log, metrics, decider)
     errors.register(app)
     resources.register(app)
+    dashboard.register(app)
+    sessions.install(app, config.session_key)
+    if config.proxy_hops:  # X-Forwarded-Proto/-Host/-For of that many proxies (Secure cookies behind TLS)
+        n = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     _register_request_log(app, metrics)
     access.register(app)  # after the request id is set, so a 401 or 403 carries and logs it
     _check_log(decision_log)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ DEFAULT_MAX_DEPTH = 10
 DEFAULT_MAX_NODES = 200
 DEFAULT_MAX_LOCATIONS = 1000
 DEFAULT_REPLAY_MAX_RUNNING = 2
+MIN_SESSION_KEY = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: set by `doorgifte serve --workers N` (N > 1) before prometheus_client is imported
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -68,6 +70,11 @@ class Config:
     tokens_file: Path | None = None
     #: the tokens it lists, checked when the configuration is read
     tokens: tuple[Token, ...] = ()
+    #: signs the dashboard's session cookies: `DOORGIFTE_SESSION_KEY`, else random per start (read
+    #: before gunicorn forks, so its workers share it; a restart then signs everyone out)
+    session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False, compare=False)
+    #: proxies in front of the service whose X-Forwarded-Proto/-Host/-For are trusted (0: none)
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -95,6 +102,8 @@ class Config:
             ),
             tokens_file=tokens_path,
             tokens=tokens,
+            session_key=_session_key(get("SESSION_KEY")),
+            proxy_hops=_count("PROXY_HOPS", get("PROXY_HOPS")),
         )
 
     @property
@@ -147,6 +156,13 @@ def _positive_int(name: str, raw: str | None, default: int) -> int:
     return value
 
 
+def _count(name: str, raw: str | None) -> int:
+    """A whole number from 0, 0 when unset."""
+    if raw == "0":
+        return 0
+    return _positive_int(name, raw, 0)
+
+
 def _positive_float(name: str, raw: str | None, default: float) -> float:
     if raw is None:
         return default
@@ -184,6 +200,17 @@ def _tokens(raw: str | None) -> tuple[Path | None, tuple[Token, ...]]:
         return path, load_tokens(path)
     except TokensFileError as exc:
         raise ConfigError(f"{PREFIX}TOKENS_FILE: {exc}") from None
+
+
+def _session_key(raw: str | None) -> bytes:
+    """The dashboard's cookie-signing key: at least 32 characters when given, else random."""
+    if raw is None:
+        return secrets.token_bytes(32)
+    if len(raw) < MIN_SESSION_KEY:
+        raise ConfigError(
+            f"{PREFIX}SESSION_KEY must be at least {MIN_SESSION_KEY} characters (openssl rand -hex 32)"
+        )
+    return raw.encode()
 
 
 def _directory(name: str, raw: str | None) -> Path | None:

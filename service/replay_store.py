@@ -173,6 +173,13 @@ class ReplayStore:
         row = self._one(f"SELECT {JOB_COLUMNS} FROM replay_jobs WHERE job_id = {{p}}", (job_id,))
         return Job.from_row(row) if row else None
 
+    def recent(self, limit: int) -> list[Job]:
+        """The newest jobs first (the dashboard's list of replays)."""
+        rows = self._read(
+            f"SELECT {JOB_COLUMNS} FROM replay_jobs ORDER BY created_at DESC LIMIT {int(limit)}", ()
+        )
+        return [Job.from_row(row) for row in rows]
+
     def active_jobs(self) -> int:
         """Jobs queued or running that a worker moved on within the lease."""
         row = self._one(

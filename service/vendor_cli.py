@@ -75,13 +75,41 @@ def add_parser(sub: Any) -> None:
     rev.add_argument("--from", dest="from_revision", type=int)
     rev.add_argument("--to", dest="to_revision", type=int)
     rev.add_argument("--notified-on", type=dt.date.fromisoformat, default=dt.datetime.now(dt.UTC).date())
-    rev.add_argument("--exporter", required=True, help="the customer's name")
-    rev.add_argument("--exporter-country", default="NL")
-    rev.add_argument("--public-body", action="store_true")
-    rev.add_argument("--policy", default="gdpr", help="a profile id, or ids joined by commas")
-    rev.add_argument("--as-of", type=dt.date.fromisoformat)
+    _customer_arguments(rev)
     rev.add_argument("--format", choices=("json", "text"), default="text")
     rev.set_defaults(func=cmd_review)
+    dec = vendor_sub.add_parser(
+        "decide",
+        help="decide by vendor id and log it, as POST /v1/vendors/{id}/decisions; exit 0, 10 or 20",
+    )
+    dec.add_argument("vendors", nargs="*", metavar="VENDOR", help="vendor ids; none with --all")
+    dec.add_argument("--all", action="store_true", help="every stored vendor")
+    _customer_arguments(dec, several_policies=True)
+    dec.add_argument("--reference", help="the caller's own id for the decision")
+    dec.add_argument("--dry-run", action="store_true", help="decide without logging")
+    dec.set_defaults(func=cmd_decide)
+
+
+def _customer_arguments(p: argparse.ArgumentParser, several_policies: bool = False) -> None:
+    """Who uses the vendor and how: the exporter and the policy (review and decide alike);
+    `several_policies`: `--policy` may be repeated, one decision per policy."""
+    p.add_argument("--exporter", required=True, help="the customer's name")
+    p.add_argument("--exporter-country", default="NL")
+    p.add_argument("--public-body", action="store_true")
+    if several_policies:
+        p.add_argument("--policy", action="append", help="a profile id, or ids joined by commas; repeatable")
+    else:
+        p.add_argument("--policy", default="gdpr", help="a profile id, or ids joined by commas")
+    p.add_argument("--as-of", type=dt.date.fromisoformat)
+
+
+def _policy(text: str) -> str | list[str]:
+    return text.split(",") if "," in text else text
+
+
+def _customer(args: argparse.Namespace, policy: str = "") -> dict[str, Any]:
+    exporter = {"name": args.exporter, "country": args.exporter_country, "public_body": args.public_body}
+    return {"exporter": exporter, "policy": _policy(policy or args.policy), "as_of": args.as_of}
 
 
 def _log(config: Config) -> Any:
@@ -295,14 +323,11 @@ def cmd_review(args: argparse.Namespace, config: Config) -> int:
     from service.resources.vendors import run_review
     from service.schemas import VendorReviewRequest
 
-    policy = args.policy.split(",") if "," in args.policy else args.policy
     ask = VendorReviewRequest(
         from_revision=args.from_revision,
         to_revision=args.to_revision,
         notified_on=args.notified_on,
-        exporter={"name": args.exporter, "country": args.exporter_country, "public_body": args.public_body},
-        policy=policy,
-        as_of=args.as_of,
+        **_customer(args),
     )
     engine = load_engine(config)
     log = _log(config)
@@ -331,3 +356,52 @@ def _review_text(result: dict[str, Any]) -> str:
     lines += [f"  new denial: {d['message']}" for d in result["new_denials"]]
     lines += [f"  resolved: {r['message']}" for r in result["resolved"]]
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- decide
+
+
+def cmd_decide(args: argparse.Namespace, config: Config) -> int:
+    """Logged decisions on the vendors' latest revisions, one per vendor and policy, as the HTTP
+    endpoint takes them (also what `make demo` fills the dashboard with). Exit: the worst one."""
+    from service.cli import EXIT_DECISION, load_engine
+    from service.deciding import Decider
+    from service.errors import ProblemError
+    from service.metrics import Metrics
+
+    if bool(args.vendors) == args.all:
+        print("doorgifte vendor decide: name vendors, or give --all", file=sys.stderr)
+        return EXIT_USAGE
+    engine = load_engine(config)
+    log = _log(config)
+    worst = EXIT_OK
+    try:
+        decider = Decider(engine, log, Metrics(), config.eval_timeout)
+        for vendor_id in [row[0] for row in log.vendors()] if args.all else args.vendors:
+            for policy in args.policy or ["gdpr"]:
+                worst = max(worst, EXIT_DECISION[_decide_one(args, decider, log, vendor_id, policy)])
+    except (ProblemError, RequestInvalid, LookupError) as exc:
+        print(f"doorgifte vendor decide: {getattr(exc, 'detail', exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        log.close()
+    return worst
+
+
+def _decide_one(args: argparse.Namespace, decider: Any, log: Any, vendor_id: str, policy: str) -> str:
+    import uuid
+
+    from service.resources.vendors import flow_of
+    from service.schemas import VendorDecisionRequest
+
+    found = log.vendor(vendor_id)
+    if found is None:
+        raise LookupError(f"no vendor {vendor_id!r} (doorgifte vendor import)")
+    ask = VendorDecisionRequest(reference=args.reference, dry_run=args.dry_run, **_customer(args, policy))
+    doc = vendors.VendorDocument.model_validate_json(found[2])
+    flow = {**flow_of(doc, ask), "reference": ask.reference, "dry_run": ask.dry_run, "horizon": True}
+    decision, _ = decider.decide(flow, str(uuid.uuid4()), vendors.vendor_ref(doc, found[0]))
+    logged = "logged" if decision.logged else "not logged"
+    head = f"{vendor_id} r{found[0]} {decision.policy.id}"
+    print(f"{head}: {decision.decision} ({decision.decision_id}, {logged})")
+    return str(decision.decision)

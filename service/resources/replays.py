@@ -60,16 +60,21 @@ def start() -> tuple[Response, int, dict[str, str]]:
     reference data, and report what would change. Answers 202 with the job and its
     `Location`; the decision log itself is never written."""
     params.check_args(())
+    job = start_job(body.read_json(request, current().config.max_body))
+    location = f"/v1/replays/{job.job_id}"
+    return jsonify(guarded(lambda: view(store(), job, 0, DEFAULT_LIMIT))), 202, {"Location": location}
+
+
+def start_job(payload: Any) -> Job:
+    """A replay job for a request body (also the dashboard's scenario form), with its workers."""
     config = current().config
-    ask = _ask(body.read_json(request, config.max_body))
+    ask = _ask(payload)
     job_params = _params(ask, config)
     # against the service's own reference data; with candidate directories the workers check it
     if ask.scenario is not None and not (ask.policy_path or ask.data_path):
         current().decider.check_scenario(job_params.scenario)
-    store = _store()
-    job = _guarded(lambda: _create(store, job_params, ask.jobs, config))
-    location = f"/v1/replays/{job.job_id}"
-    return jsonify(_guarded(lambda: view(store, job, 0, DEFAULT_LIMIT))), 202, {"Location": location}
+    jobs = store()
+    return guarded(lambda: _create(jobs, job_params, ask.jobs, config))  # type: ignore[no-any-return]
 
 
 @blueprint.get("/v1/replays/<job_id>")
@@ -86,12 +91,12 @@ def get(job_id: str) -> Response:
     params.check_args(("limit", "cursor"))
     limit = _number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     cursor = _number("cursor", 0, 0, 2**62)
-    store = _store()
-    job = _guarded(lambda: store.job(job_id))
+    jobs = store()
+    job = guarded(lambda: jobs.job(job_id))
     if job is None:
         what = f"no replay job {job_id!r}"
         raise ProblemError("not_found", what, [Problem("job_id", what, "POST /v1/replays starts one")])
-    return jsonify(_guarded(lambda: view(store, job, cursor, limit)))
+    return jsonify(guarded(lambda: view(jobs, job, cursor, limit)))
 
 
 # ----------------------------------------------------------------- the job
@@ -226,7 +231,7 @@ def _number(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
-def _store() -> ReplayStore:
+def store() -> ReplayStore:
     """One store per app (it creates its tables once), on the app's decision log."""
     cache = current().cache
     if "replays" not in cache:
@@ -235,7 +240,7 @@ def _store() -> ReplayStore:
     return store
 
 
-def _guarded(action: Any) -> Any:
+def guarded(action: Any) -> Any:
     try:
         return action()
     except LogUnavailable as exc:

@@ -121,7 +121,7 @@ def decide(vendor_id: str) -> Response:
     ask = _request(VendorDecisionRequest)
     revision, _, document = _revision(vendor_id, ask.revision)
     doc = vendors.VendorDocument.model_validate_json(document)
-    flow = _flow(doc, ask)
+    flow = flow_of(doc, ask)
     # a vendor decision always carries its horizon: the register and the dashboard read it
     flow.update(reference=ask.reference, labels=ask.labels, dry_run=ask.dry_run, horizon=True)
     if ask.scenario is not None:
@@ -166,7 +166,7 @@ def run_review(
         if found is None:
             raise _unknown(vendor_id, rev)
         docs[rev] = vendors.VendorDocument.model_validate_json(found[2])
-    before, after = (what_if(_flow(docs[rev], ask)).model_dump(mode="json") for rev in (from_rev, to_rev))
+    before, after = (what_if(flow_of(docs[rev], ask)).model_dump(mode="json") for rev in (from_rev, to_rev))
     judged = vendors.review(before, after, ask.notified_on, docs[to_rev].notice_days)
     return {
         "vendor": vendor_id,
@@ -194,7 +194,8 @@ def put(log: DecisionLog, doc: vendors.VendorDocument, token_name: str | None = 
     return log.put_vendor(doc.id, doc.name, doc.list_version, vendors.digest(doc), text, token_name)
 
 
-def _flow(doc: vendors.VendorDocument, ask: VendorDecisionRequest | VendorReviewRequest) -> dict[str, Any]:
+def flow_of(doc: vendors.VendorDocument, ask: VendorDecisionRequest | VendorReviewRequest) -> dict[str, Any]:
+    """The flow a vendor decision or review decides: the vendor's chain as this customer uses it."""
     try:
         root = vendors.recipient(doc, ask.products, ask.residency, ask.agreement)
     except RequestInvalid as exc:

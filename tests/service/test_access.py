@@ -64,6 +64,21 @@ EXPECTED = {
     "health.healthz": access.OPEN,
     "health.readyz": access.OPEN,
     "health.metrics": access.OPEN,
+    # the dashboard (HTML pages; their sessions and forms are walked in test_dashboard_access.py)
+    "dashboard.overview": "read",
+    "dashboard.overview_slash": access.OPEN,
+    "dashboard.vendors_page": "read",
+    "dashboard.vendor_page": "read",
+    "dashboard.register_page": "read",
+    "dashboard.register_csv": "read",
+    "dashboard.decision_page": "read",
+    "dashboard.scenarios_page": "read",
+    "dashboard.run_scenario": "replay",
+    "dashboard.replay_page": "read",
+    "dashboard.sign_in": access.OPEN,
+    "dashboard.sign_in_post": access.OPEN,
+    "dashboard.sign_out": access.OPEN,
+    "dashboard.static": access.OPEN,
 }
 
 
@@ -98,10 +113,13 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def requests_of(app: Flask) -> list[tuple[str, str, str]]:
-    """(endpoint, method, path) of every route and method, with sample path arguments."""
+def requests_of(app: Flask, api_only: bool = False) -> list[tuple[str, str, str]]:
+    """(endpoint, method, path) of every route and method, with sample path arguments;
+    `api_only`: without the dashboard's HTML pages."""
     out = []
     for rule in app.url_map.iter_rules():
+        if api_only and rule.endpoint.startswith("dashboard."):
+            continue
         path = re.sub(r"<decision_id:decision_id>", str(uuid.uuid4()), rule.rule)
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: f"sample-{m.group(1)}", path)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -157,7 +175,7 @@ def test_an_undeclared_view_needs_admin(guarded, gclient):
 
 
 def test_every_route_without_a_valid_token_is_401(guarded, gclient, started):
-    for endpoint, method, path in requests_of(guarded):
+    for endpoint, method, path in requests_of(guarded, api_only=True):
         if EXPECTED[endpoint] == access.OPEN:
             continue
         for headers in ({}, bearer("forged-token"), {"Authorization": f"Basic {ROOT}"}, bearer("")):
@@ -178,7 +196,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_every_route_checks_the_scope(guarded, gclient, started):
-    for endpoint, method, path in requests_of(guarded):
+    for endpoint, method, path in requests_of(guarded, api_only=True):
         need = EXPECTED[endpoint]
         token = lacking(need)
         if token is not None:
@@ -218,6 +236,10 @@ def test_unknown_paths_need_a_token_then_keep_404_and_405(gclient):
     assert_problem(gclient.get("/v1/nothing-here"), 401, "unauthorized")
     assert_problem(gclient.get("/v1/nothing-here", headers=bearer(READER)), 404, "not_found")
     assert_problem(gclient.delete("/v1/decisions", headers=bearer(READER)), 405, "method_not_allowed")
+    assert_problem(gclient.delete("/v1/decisions"), 401, "unauthorized")
+    # a wrong method on an open path tells nothing its GET does not: 405 without a token
+    assert_problem(gclient.open("/healthz", method="TRACE"), 405, "method_not_allowed")
+    assert_problem(gclient.delete("/metrics"), 405, "method_not_allowed")
 
 
 def test_without_a_tokens_file_everything_is_open(client):

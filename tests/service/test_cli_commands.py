@@ -185,6 +185,8 @@ def test_test_policy_reports_failures_with_expected_and_actual(capsys, tmp_path)
 def test_golden_write_then_check_then_a_difference(capsys, tmp_path, monkeypatch):
     golden = tmp_path / "golden.json"
     monkeypatch.setattr(engine.golden, "GOLDEN_PATH", golden)
+    # the commands over three countries (the whole matrix is checked by test_golden_matrix_is_current)
+    monkeypatch.setattr(engine.golden, "countries", lambda engine: ["NL", "JP", "US"])
     assert run(capsys, "golden", "--check")[0] == 1  # nothing committed yet
     assert run(capsys, "golden", "--write")[0] == 0
     code, out, _ = run(capsys, "golden", "--check")
@@ -425,3 +427,37 @@ def test_vendor_import_list_reads_published_shapes(tmp_path, vendor):
     nameless.write_text("what,where\nA,B\n")
     refused = vendor("import-list", "--vendor", "acme-crm", str(nameless), db=db)
     assert refused.returncode == 2 and "a name and a country column" in refused.stderr
+
+
+def test_vendor_decide_logs_one_decision_per_vendor_and_policy(tmp_path, vendor):
+    db = tmp_path / "log.sqlite3"
+    repo = Path(__file__).resolve().parents[2]
+    assert (
+        vendor(
+            "import", str(repo / "docs/examples/github-2026-01-27.yaml"), str(repo / "vendors"), db=db
+        ).returncode
+        == 0
+    )
+    customer = ["--exporter", "Gemeente Utrecht", "--public-body"]
+    assert vendor("decide", *customer, db=db).returncode == 2  # no vendor named, no --all
+    missing = vendor("decide", "nobody", *customer, db=db)
+    assert missing.returncode == 2 and "no vendor 'nobody'" in missing.stderr
+    dry = vendor("decide", "plausible", *customer, "--dry-run", db=db)
+    assert "not logged" in dry.stdout
+    done = vendor("decide", "--all", *customer, "--policy", "gdpr", "--policy", "nl-gov", db=db)
+    lines = done.stdout.splitlines()
+    assert len(lines) == 6 and "github r2 gdpr:" in done.stdout and "plausible r1 nl-gov:" in done.stdout
+    outcomes = [line.split(": ")[1].split(" ")[0] for line in lines]
+    assert done.returncode == max({"allow": 0, "conditions": 10, "deny": 20}[o] for o in outcomes)
+    log = SqliteLog(db)
+    try:
+        logged = list(log.entries())
+    finally:
+        log.close()
+    assert len(logged) == 6  # the dry run was not logged
+    assert {(e.vendor_id, e.policy_id) for e in logged} == {
+        (v, p) for v in ("github", "openproject", "plausible") for p in ("gdpr", "nl-gov")
+    }
+    assert all(e.vendor_revision == ("2" if e.vendor_id == "github" else "1") for e in logged)
+    for entry in logged:  # asked with a horizon, whose date the log keeps beside the answer
+        assert entry.changes_on == (json.loads(entry.response)["horizon"] or {}).get("changes_on")

@@ -67,6 +67,9 @@ def test_every_variable_is_read():
         ("DOORGIFTE_MAX_DEPTH", "ten"),
         ("DOORGIFTE_MAX_NODES", "-5"),
         ("DOORGIFTE_MAX_NODES", "2.5"),
+        ("DOORGIFTE_SESSION_KEY", "short"),
+        ("DOORGIFTE_PROXY_HOPS", "-1"),
+        ("DOORGIFTE_PROXY_HOPS", "one"),
     ],
 )
 def test_unusable_values_are_refused_naming_the_variable(name, value):
@@ -76,3 +79,13 @@ def test_unusable_values_are_refused_naming_the_variable(name, value):
 
 def test_blank_values_mean_the_default():
     assert Config.from_env({"DOORGIFTE_DB": "  ", "DOORGIFTE_MAX_BODY": ""}) == Config()
+
+
+def test_the_session_key_and_proxy_hops():
+    key = "k" * 40
+    config = Config.from_env({"DOORGIFTE_SESSION_KEY": key, "DOORGIFTE_PROXY_HOPS": "2"})
+    assert config.session_key == key.encode() and config.proxy_hops == 2
+    assert Config.from_env({"DOORGIFTE_PROXY_HOPS": "0"}).proxy_hops == 0 == Config.from_env({}).proxy_hops
+    first, second = Config.from_env({}), Config.from_env({})
+    assert len(first.session_key) == 32 and first.session_key != second.session_key  # random per start
+    assert "session_key" not in repr(first)  # never printed
