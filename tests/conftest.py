@@ -25,3 +25,9 @@ def flow(**recipient: Any) -> dict[str, Any]:
         "exporter": {"name": "Stadtwerke", "country": "DE"},
         "recipient": {**base, **recipient},
     }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (`slow`: stress, schemathesis, the browser), so that the two test
+    processes of `make test` start them early instead of one of them finishing alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
