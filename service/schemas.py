@@ -178,7 +178,16 @@ class RegionList(Out):
 
 
 class ProviderList(Out):
-    providers: list[str]
+    """The cloud providers, and one allow-list of regions across them (SPEC section 14)."""
+
+    providers: list[str] = Field(description="every provider the reference data lists, whatever the filters")
+    as_of: dt.date
+    policy: str
+    reference_data: DataVersion
+    regions: list[RegionOut] = Field(
+        description="every region of every provider (or of `provider`) with its verdict, kept by "
+        "`usable` and `partition`; each row as in GET /v1/regions/{provider}"
+    )
 
 
 # ----------------------------------------------------------------- policies and vocabulary
@@ -536,3 +545,47 @@ class ReplayJob(Out):
     error: str | None
     results: list[ReplayChange] = Field(description="changed decisions in log order; complete once done")
     next_cursor: str | None = Field(description="`?cursor=` for the next page of results, null at the end")
+
+
+class PlanCheckRequest(Out):
+    """A Terraform plan to judge (SPEC section 14): `plan` is the JSON of `terraform show -json`."""
+
+    plan: dict[str, Any]
+    exporter: dict[str, Any]
+    policy: str | list[str] = "gdpr"
+    data: dict[str, Any] = Field(default_factory=dict)
+    as_of: dt.date | None = None
+    lang: Literal["en", "nl"] = "en"
+    format: Literal["json", "sarif"] = "json"
+
+
+class PlanFinding(Out):
+    effect: Literal["condition", "deny"]
+    code: str
+    location: str | None
+    message: str
+    basis: list[str]
+
+
+class PlanResource(Out):
+    address: str
+    provider: str
+    type: str
+    places: list[str]
+    place_source: str
+    decision: DecisionValue | None = None
+    findings: list[PlanFinding] = Field(default_factory=list)
+    skipped: str | None = Field(None, description="why the resource holds no data (the rule that matched)")
+
+
+class PlanReport(Out):
+    decision: DecisionValue
+    policy: str | list[str]
+    resources: int
+    judged: int
+    skipped: int
+    unknown: int = Field(
+        description="judged resources whose place the plan does not state (plan.region_unknown)"
+    )
+    by_decision: dict[str, int]
+    results: list[PlanResource]

@@ -9,6 +9,7 @@ from service.resources import (
     decisions,
     docs,
     health,
+    plans,
     policies,
     regions,
     replays,
@@ -28,6 +29,7 @@ def register(app: Flask) -> None:
         vendors,
         transfer_register,
         replays,
+        plans,
         health,
         docs,
     ):

@@ -50,6 +50,7 @@ EXPECTED = {
     "vendors.put_revision": "vendors",
     "vendors.decide": "decide",
     "vendors.review": "decide",
+    "plans.check": "decide",
     "vendors.schema": access.ANY_TOKEN,
     "countries.countries": access.ANY_TOKEN,
     "countries.country": access.ANY_TOKEN,
