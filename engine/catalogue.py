@@ -71,7 +71,10 @@ def countries(engine: Engine, as_of: dt.date) -> list[dict[str, Any]]:
     return [country(engine, code, as_of) for code in engine.reference.countries()]
 
 
-def standard_flow(engine: Engine, provider: str, region: str, as_of: dt.date, policy: str) -> dict[str, Any]:
+def standard_flow(
+    engine: Engine, provider: str, region: str, as_of: dt.date, policy: str, lang: str = "en"
+) -> dict[str, Any]:
+    """The flow a region's verdict is the decision of; `lang` is the language of its messages."""
     profile, problems = engine.profile(policy)
     if profile is None:
         raise ValueError(f"unknown policy {policy!r}")
@@ -86,11 +89,15 @@ def standard_flow(engine: Engine, provider: str, region: str, as_of: dt.date, po
             "locations": [{"cloud": provider, "region": region}],
             "agreement": {"dpa": {"signed": True}},
         },
+        "lang": lang,
     }
 
 
-def region(engine: Engine, provider: str, region_id: str, as_of: dt.date, policy: str) -> dict[str, Any]:
-    """Where a region is and whether a processor may hold personal data there under `policy`.
+def region(
+    engine: Engine, provider: str, region_id: str, as_of: dt.date, policy: str, lang: str = "en"
+) -> dict[str, Any]:
+    """Where a region is and whether a processor may hold personal data there under `policy`;
+    the reasons' messages in `lang` (en, nl), the codes the same in each.
 
     Raises UnknownRegion for a region the catalogue lacks, ValueError for an unknown policy."""
     if engine.profile(policy)[0] is None:
@@ -99,7 +106,7 @@ def region(engine: Engine, provider: str, region_id: str, as_of: dt.date, policy
     if record is None:
         raise UnknownRegion(region_id)
     zone = engine.reference.zone(record.country, as_of)
-    decision = engine.evaluate(standard_flow(engine, provider, region_id, as_of, policy), as_of)
+    decision = engine.evaluate(standard_flow(engine, provider, region_id, as_of, policy, lang), as_of)
     location = decision.hops[0].locations[0]
     return {
         "provider": provider,
@@ -122,16 +129,20 @@ def region(engine: Engine, provider: str, region_id: str, as_of: dt.date, policy
     }
 
 
-def regions(engine: Engine, provider: str, as_of: dt.date, policy: str) -> list[dict[str, Any]]:
-    """Every region of a provider with its verdict; remembered per (provider, date, policy),
+def regions(
+    engine: Engine, provider: str, as_of: dt.date, policy: str, lang: str = "en"
+) -> list[dict[str, Any]]:
+    """Every region of a provider with its verdict; remembered per (provider, date, policy, lang),
     since an engine's rules and data never change and a listing costs one evaluation per region."""
-    return list(_regions(engine, provider, as_of, policy))
+    return list(_regions(engine, provider, as_of, policy, lang))
 
 
 @functools.lru_cache(maxsize=256)
-def _regions(engine: Engine, provider: str, as_of: dt.date, policy: str) -> tuple[dict[str, Any], ...]:
+def _regions(
+    engine: Engine, provider: str, as_of: dt.date, policy: str, lang: str = "en"
+) -> tuple[dict[str, Any], ...]:
     if provider not in engine.reference.providers:
         raise UnknownRegion(provider)
     return tuple(
-        region(engine, provider, rid, as_of, policy) for rid in engine.reference.region_ids(provider)
+        region(engine, provider, rid, as_of, policy, lang) for rid in engine.reference.region_ids(provider)
     )

@@ -341,11 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    from service import plan_cli, replay_cli, vendor_cli
+    from service import guardrails_cli, plan_cli, replay_cli, vendor_cli
 
     vendor_cli.add_parser(sub)
     replay_cli.add_parser(sub)
     plan_cli.add_parser(sub)
+    guardrails_cli.add_parser(sub)
 
     p = command("serve", cmd_serve, "run the HTTP service (gunicorn, sync workers)")
     p.epilog = (

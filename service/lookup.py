@@ -10,15 +10,34 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, get_args
 
 from engine import catalogue
 from engine.api import GDPR_APPLIES_FROM, Engine
 from engine.errors import Problem, did_you_mean
+from engine.reference import Region
 from engine.resolve import region_problem
+from engine.vocabulary import LANGUAGES
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_POLICY = "gdpr"
+#: what `usable=` selects: a region's `processor_may_hold_personal_data`
+USABLE = {"yes": "yes", "conditions": "with_conditions", "no": "no"}
+#: the catalogue's partitions (adequacy_data/regions/README.md), not the providers' own names
+PARTITIONS: tuple[str, ...] = get_args(Region.model_fields["partition"].annotation)
+LANGS: tuple[str, ...] = tuple(LANGUAGES)
+#: AWS's own partition names (botocore endpoints.json, as adequacy_data/regions/aws.yaml notes them)
+#: and the catalogue partition each is in; the ISO partitions are all `restricted`
+AWS_PARTITIONS = {
+    "aws": "commercial",
+    "aws-cn": "china",
+    "aws-us-gov": "government",
+    "aws-eusc": "sovereign",
+    "aws-iso": "restricted",
+    "aws-iso-b": "restricted",
+    "aws-iso-f": "restricted",
+}
 
 
 def today_utc() -> dt.date:
@@ -74,6 +93,58 @@ def provider(engine: Engine, raw: str) -> str:
         hint = did_you_mean(name, known) or "known providers: " + ", ".join(known)
         raise Unknown(Problem("provider", f"unknown cloud provider {raw!r}", hint))
     return name
+
+
+def providers(engine: Engine, raw: str | None, loc: str = "provider") -> list[str]:
+    """The providers `raw` names (`aws`, `aws,gcp`; any case), sorted and each once; every
+    provider when `raw` is None. An unknown or empty name is refused with the known ones."""
+    known = sorted(engine.reference.providers)
+    if raw is None:
+        return known
+    names = [part.strip().lower() for part in raw.split(",")]
+    for name in names:
+        if name not in known:
+            close = did_you_mean(name, known)
+            hint = "; ".join(filter(None, [close, "known providers: " + ", ".join(known)]))
+            msg = f"unknown cloud provider {name!r}" if name else f"{loc} names no provider"
+            raise Unknown(Problem(loc, msg, hint))
+    return sorted(set(names))
+
+
+def choice(
+    raw: str | None, allowed: Sequence[str], loc: str, aliases: dict[str, str] | None = None
+) -> str | None:
+    """One of `allowed`, exactly as spelt, or None when not given; else Unknown naming them.
+    `aliases`: names people may try (AWS's `aws-us-gov`) and the value to use instead, for the hint."""
+    if raw is None or raw in allowed:
+        return raw
+    instead = (aliases or {}).get(raw)
+    close = f"{raw} is {loc}={instead} here" if instead else did_you_mean(raw, list(allowed))
+    hint = "; ".join(filter(None, [close, f"{loc} is one of " + ", ".join(allowed)]))
+    raise Unknown(Problem(loc, f"{loc} {raw!r} is not one of {', '.join(allowed)}", hint))
+
+
+def allow_list(
+    engine: Engine,
+    provider_names: Iterable[str],
+    on: dt.date,
+    policy_id: str,
+    usable: str | None = None,
+    partition: str | None = None,
+    lang: str = "en",
+) -> list[dict[str, Any]]:
+    """The regions of these providers (known names, see `providers`) with their verdicts under
+    `policy_id` on `on`, in provider then catalogue order: exactly the rows of each provider's
+    `catalogue.regions`, kept where the verdict is `usable` (a key of USABLE) and the partition is
+    `partition`. `GET /v1/regions` and `doorgifte guardrails` both list regions through this."""
+    verdict = USABLE[usable] if usable is not None else None
+    return [
+        row
+        for name in provider_names
+        for row in catalogue.regions(engine, name, on, policy_id, lang)
+        if (verdict is None or row["processor_may_hold_personal_data"] == verdict)
+        and (partition is None or row["partition"] == partition)
+    ]
 
 
 def region(engine: Engine, provider_raw: str, region_id: str, on: dt.date, policy_id: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pydantic.json_schema import models_json_schema
 
 from engine.errors import ERRORS
 from service.access import ANY_TOKEN, OPEN, requirement
+from service.lookup import LANGS, PARTITIONS, USABLE
 from service.schemas import ProblemDetails
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,6 +104,27 @@ QUERY: dict[str, dict[str, Any]] = {
     "format": {
         "description": "json (default) or csv (text/csv with a header row, as a download)",
         "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+    },
+    # the allow-list of regions across providers (SPEC section 14)
+    "provider": {
+        "description": "only these cloud providers, comma-separated (e.g. aws,gcp; GET /v1/vocabulary "
+        "cloud_providers); default: every provider",
+        "schema": {"type": "string"},
+    },
+    "usable": {
+        "description": "only regions whose processor_may_hold_personal_data is yes, with_conditions "
+        "(usable=conditions) or no; default: every region",
+        "schema": {"type": "string", "enum": list(USABLE)},
+    },
+    "partition": {
+        "description": "only regions of this partition of the region catalogue (commercial: the public "
+        "cloud, e.g. AWS partition aws; government: e.g. aws-us-gov; china: e.g. aws-cn); default: every "
+        "partition",
+        "schema": {"type": "string", "enum": list(PARTITIONS)},
+    },
+    "lang": {
+        "description": "the language of the reasons' messages; codes are the same in each; default: en",
+        "schema": {"type": "string", "enum": list(LANGS), "default": "en"},
     },
 }
 
