@@ -11,7 +11,6 @@ prometheus_client's multiprocess directory before anything imports it.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import difflib
 import json
 import sys
@@ -33,13 +32,6 @@ EXIT_DECISION = {"allow": 0, "conditions": 10, "deny": 20}
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return lookup.as_of(text, "date")
-    except lookup.Unknown as exc:
-        raise argparse.ArgumentTypeError(f"{exc.problem.msg}; {exc.problem.hint}") from None
 
 
 def _time(text: str) -> str:
@@ -372,7 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "file", nargs="?", default="-", metavar="FILE", help="a flow request; - or nothing for stdin"
     )
-    p.add_argument("--as-of", type=_date, help="judge the flow on this date (overrides the request's as_of)")
+    p.add_argument(
+        "--as-of",
+        type=lookup.date_argument,
+        help="judge the flow on this date (overrides the request's as_of)",
+    )
     p.add_argument(
         "--policy", help="policy profile id, or ids joined by commas (overrides the request's policy)"
     )
@@ -389,12 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = command("countries", cmd_countries, "every country's zone and adequacy decision as a table")
-    p.add_argument("--as-of", type=_date)
+    p.add_argument("--as-of", type=lookup.date_argument)
 
     p = command("region", cmd_region, "a cloud region (or every region of a provider) as a table")
     p.add_argument("provider", metavar="PROVIDER")
     p.add_argument("region", nargs="?", metavar="REGION")
-    p.add_argument("--as-of", type=_date)
+    p.add_argument("--as-of", type=lookup.date_argument)
     p.add_argument("--policy", default="gdpr", help="policy profile id, or ids joined by commas")
 
     p = sub.add_parser("log", help="the decision log", description="the decision log")

@@ -16,7 +16,6 @@ Exit status: 0 written, 1 nothing written (no usable region, or the SCP over AWS
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import re
 import sys
 from pathlib import Path
@@ -32,13 +31,6 @@ ROLE_ARN = re.compile(r"^arn:[a-z-]+:iam::[0-9*]+:role/\S+$")
 ONLY_FOR = {"exempt_role": "aws", "definition": "azure", "org": "gcp"}
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return lookup.as_of(text, "date")
-    except lookup.Unknown as exc:
-        raise argparse.ArgumentTypeError(f"{exc.problem.msg}; {exc.problem.hint}") from None
-
-
 def add_parser(sub: Any) -> None:
     help = (
         "write the provider's guardrail (AWS SCP, Azure Policy assignment, GCP organisation policy) "
@@ -49,7 +41,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--policy", default="gdpr", help="policy profile id, or ids joined by commas (default gdpr)"
     )
-    p.add_argument("--as-of", type=_date, help="judge the regions on this date (default today, UTC)")
+    p.add_argument(
+        "--as-of", type=lookup.date_argument, help="judge the regions on this date (default today, UTC)"
+    )
     p.add_argument(
         "--include-conditions",
         action="store_true",

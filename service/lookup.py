@@ -67,6 +67,16 @@ def as_of(raw: str, loc: str = "as_of") -> dt.date:
     return value
 
 
+def date_argument(text: str) -> dt.date:
+    """`as_of` as an argparse type: the same check, its message as argparse's error."""
+    import argparse
+
+    try:
+        return as_of(text, "date")
+    except Unknown as exc:
+        raise argparse.ArgumentTypeError(f"{exc.problem.msg}; {exc.problem.hint}") from None
+
+
 def policy(engine: Engine, raw: str | list[str], loc: str = "policy") -> str:
     """The id of the profile `raw` names: one id, a list, or ids joined by `,` or `+`; a
     combination answers as its own id (`eu-residency+nl-gov`)."""

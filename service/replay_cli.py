@@ -52,7 +52,8 @@ JOB_OPTIONS = ("since", "until", "as_of", "as_logged", "scenario", "policy_path"
 
 
 def add_parser(sub: Any) -> None:
-    from service.cli import _date, _positive
+    from service.cli import _positive
+    from service.lookup import date_argument
 
     help = "decide logged requests again and report what would change (exit 0, 10, 2 or 1)"
     p = sub.add_parser("replay", help=help, description=help)
@@ -65,7 +66,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--data-path", type=Path, metavar="DIR", help="reference data instead of adequacy_data/")
     p.add_argument("--scenario", type=Path, metavar="FILE", help="a scenario (JSON) to decide under")
     when = p.add_mutually_exclusive_group()
-    when.add_argument("--as-of", type=_date, help="decide every request at this date")
+    when.add_argument("--as-of", type=date_argument, help="decide every request at this date")
     when.add_argument("--as-logged", action="store_true", help="each at its logged date (the default)")
     p.add_argument("--jobs", type=_positive, default=1, help="worker processes (default 1: this one)")
     p.add_argument("--format", choices=("text", "json"), default="text")

@@ -31,3 +31,26 @@ def logged_ids(db_path: Path | str) -> list[str]:
     """Decision ids in a SQLite log, in the order they were written, read by a connection of our own."""
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         return [row[0] for row in conn.execute("SELECT decision_id FROM decisions ORDER BY seq")]
+
+
+def in_two_threads(work: Any, timeout: float = 60) -> None:
+    """Run `work(0)` and `work(1)` at once, each in its own thread, and raise the first error
+    either met (two writers taking the same rows in opposite orders must never deadlock)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            work(n)
+        except BaseException as exc:  # noqa: BLE001 - raised below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "a writer is still waiting: a deadlock?"
+    if errors:
+        raise errors[0]

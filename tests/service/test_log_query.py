@@ -30,7 +30,7 @@ from service.decision_log import COLUMNS, DecisionLog, LogEntry, LogQuery, Postg
 from service.register import FIELDS
 from service.schemas import LogPage, TransferRegister
 from tests.e2e.support import postgres_server
-from tests.service.support import FLOWS, assert_problem
+from tests.service.support import FLOWS, assert_problem, in_two_threads
 
 ACME = json.loads(
     json.dumps(yaml.safe_load((Path(__file__).parent / "data" / "vendor-acme.yaml").read_text()), default=str)
@@ -701,33 +701,22 @@ def test_writers_moving_the_same_heads_in_opposite_orders_never_deadlock(app, lo
     """Each batch moves two heads; one writer lists them one way, the other the other way. The
     log takes the heads in their own order, so neither waits on the other (PostgreSQL would
     otherwise abort one transaction as a deadlock)."""
-    import threading
-
     base = logged_entry(app, FLOWS["conditions"], "2026-01-01T00:00:00.000000Z")
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(40):
-                pair = [
-                    dataclasses.replace(
-                        base,
-                        decision_id=f"00000000-0000-4000-8{n:03d}-{i:06d}{k:06d}",
-                        decided_at=f"2026-02-01T00:00:{i:02d}.{n:06d}Z",
-                        vendor_id=v,
-                    )
-                    for k, v in enumerate(["acme", "globex"] if n == 0 else ["globex", "acme"])
-                ]
-                log.write(pair)
-        except BaseException as exc:  # noqa: BLE001 - asserted below
-            errors.append(exc)
+        for i in range(40):
+            pair = [
+                dataclasses.replace(
+                    base,
+                    decision_id=f"00000000-0000-4000-8{n:03d}-{i:06d}{k:06d}",
+                    decided_at=f"2026-02-01T00:00:{i:02d}.{n:06d}Z",
+                    vendor_id=v,
+                )
+                for k, v in enumerate(["acme", "globex"] if n == 0 else ["globex", "acme"])
+            ]
+            log.write(pair)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in (0, 1)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    in_two_threads(writer)
     latest = log.latest("2026-12-31T23:59:59.999999Z")
     assert {row["vendor_id"] for row in latest} == {"acme", "globex"}
     assert {row["decided_at"] for row in latest} == {"2026-02-01T00:00:39.000001Z"}

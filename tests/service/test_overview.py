@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import json
 import random
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from engine.decision import Decision
 from service import overview
 from service.decision_log import DecisionLog, LogEntry, PostgresLog, SqliteLog
 from tests.e2e.support import postgres_server
-from tests.service.support import FLOWS
+from tests.service.support import FLOWS, in_two_threads
 
 TABLES = "decisions, decision_labels, vendor_revisions, register_heads, decision_days"
 VENDOR_CHAIN = Path(__file__).resolve().parents[2] / "docs" / "examples" / "vendor-chain.json"
@@ -210,22 +209,13 @@ def test_writers_counting_the_same_days_in_opposite_orders_never_deadlock(app, l
     The log takes the day rows in key order, so neither waits on the other (PostgreSQL would
     otherwise abort one transaction as a deadlock)."""
     template = made(app, FLOWS["conditions"])
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
         days = ["2026-04-01", "2026-04-02"] if n == 0 else ["2026-04-02", "2026-04-01"]
-        try:
-            for i in range(40):
-                log.write([template.copy(at(day, i % 60)) for day in days])
-        except BaseException as exc:  # noqa: BLE001 - asserted below
-            errors.append(exc)
+        for i in range(40):
+            log.write([template.copy(at(day, i % 60)) for day in days])
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in (0, 1)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    in_two_threads(writer)
     assert log.days("2026-04-01") == [("2026-04-01", "conditions", 80), ("2026-04-02", "conditions", 80)]
 
 
