@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve demo browser test test-postgres screenshots check bench golden replay-gate lint typecheck clean
+.PHONY: install serve demo browser test test-fast test-postgres screenshots check bench golden replay-gate lint typecheck clean
 
 install: $(STAMP)
 
@@ -48,6 +48,11 @@ browser:
 # when Chromium is missing.
 test: install browser
 	DOORGIFTE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# The quick loop while editing: every test but the slow ones (stress, schemathesis, browser), the
+# real servers of tests/e2e and the browser; `make test` runs them all.
+test-fast: install
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" tests/engine tests/policies tests/adequacy_data tests/service
 
 # Screenshots of every dashboard page in both languages, at 1280 px and on a phone, for the docs.
 screenshots: install browser

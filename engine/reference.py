@@ -325,6 +325,10 @@ class Zone:
     adequacy: AdequacyDecision | None = None
 
 
+#: reference facts not reviewed within this many days are named by `doorgifte check`
+REVIEW_MAX_DAYS = 365
+
+
 @dataclass
 class Reference:
     eea: EeaFile
@@ -333,6 +337,28 @@ class Reference:
     aliases: AliasesFile
     providers: dict[str, ProviderFile]
     version: str
+
+    def unreviewed(self, on: dt.date, max_age_days: int = REVIEW_MAX_DAYS) -> list[str]:
+        """Every file and dated record whose `last_reviewed` is more than `max_age_days` before `on`
+        or after it, as "name: last reviewed D": reference facts go stale, so `doorgifte check`
+        names them (on today's date) while the tests pass a fixed date and stay green."""
+        dated: list[tuple[str, dt.date]] = [
+            (name, getattr(self, name).last_reviewed)
+            for name in ("eea", "adequacy", "instruments", "aliases")
+        ]
+        dated += [(f"adequacy decision {d.id}", d.last_reviewed) for d in self.adequacy.decisions]
+        dated += [(f"clauses {s.id}", s.last_reviewed) for s in self.instruments.scc_sets]
+        dated += [(f"regions of {p}", f.last_reviewed) for p, f in sorted(self.providers.items())]
+        return [
+            f"{name}: last reviewed {day.isoformat()}"
+            + (
+                " (after the date checked)"
+                if day > on
+                else f" ({(on - day).days} days before {on.isoformat()})"
+            )
+            for name, day in dated
+            if day > on or (on - day).days > max_age_days
+        ]
 
     def __post_init__(self) -> None:
         self._members: dict[str, list[Member]] = {}

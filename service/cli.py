@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.reference import REVIEW_MAX_DAYS
 from service import lookup
 from service.config import Config, ConfigError, is_postgres_url
 
@@ -154,6 +155,13 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
     engine = load_engine(config)  # LoadError is reported by main()
     ref = engine.reference
+    on = args.as_of or lookup.today_utc()
+    unreviewed = ref.unreviewed(on)
+    if unreviewed:  # facts go stale: name each one not reviewed within a year of the date
+        for line in unreviewed:
+            print(f"not reviewed within {REVIEW_MAX_DAYS} days: {line}")
+        _err(f"doorgifte check: {len(unreviewed)} problem(s)")
+        return EXIT_PROBLEMS
     profiles = engine.policies.profiles
     rules = sum(len(p.rules) for p in profiles.values())
     regions = sum(len(ref.region_ids(p)) for p in ref.providers)
@@ -375,7 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "nl"), help="message language (overrides the request's lang)")
     p.add_argument("--format", choices=("json", "text"), default="json")
 
-    command("check", cmd_check, "load and validate every policy and all reference data")
+    p = command("check", cmd_check, "load and validate every policy and all reference data")
+    p.add_argument(
+        "--as-of", type=lookup.date_argument, help="the date reviews are counted to (default today, UTC)"
+    )
 
     p = command(
         "test-policy", cmd_test_policy, "run policy case files; fail on any failure or uncovered rule"

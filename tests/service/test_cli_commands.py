@@ -8,6 +8,7 @@ engine loading are exercised through subprocesses at the end.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import json
 import os
@@ -22,6 +23,7 @@ import engine.golden
 from engine.errors import EngineError
 from service import cli
 from service.decision_log import COLUMNS, SqliteLog
+from tests.conftest import TODAY
 
 DOORGIFTE = Path(sys.executable).parent / "doorgifte"
 REAL_LOAD_ENGINE = cli.load_engine
@@ -134,9 +136,17 @@ def test_evaluate_text_format_reads_as_hops_findings_and_assumptions(capsys, flo
 
 
 def test_check_summarises_a_valid_rule_base(capsys):
-    code, out, _ = run(capsys, "check")
+    code, out, _ = run(capsys, "check", "--as-of", TODAY.isoformat())
     assert code == 0
     assert out.startswith("ok: 4 policy profiles") and "reference data" in out
+
+
+def test_check_names_facts_not_reviewed_within_a_year(capsys):
+    later = TODAY + dt.timedelta(days=500)
+    code, out, err = run(capsys, "check", "--as-of", later.isoformat())
+    assert code == 1 and "problem(s)" in err
+    assert "not reviewed within 365 days: eea: last reviewed" in out
+    assert "adequacy decision " in out and "regions of aws" in out
 
 
 def test_check_lists_every_problem_with_file_and_line(capsys, tmp_path, monkeypatch):
@@ -147,7 +157,7 @@ def test_check_lists_every_problem_with_file_and_line(capsys, tmp_path, monkeypa
         "id: broken\nversion: '1'\ntitle: Broken\nextends: gdpr\nrules:\n  - id: x\n"
     )
     monkeypatch.setenv("DOORGIFTE_POLICY_PATH", str(bad))
-    code, out, err = run(capsys, "check")
+    code, out, err = run(capsys, "check", "--as-of", TODAY.isoformat())
     assert code == 1
     assert f"{bad / 'broken.yaml'}:6: " in out
     assert "problem(s)" in err
