@@ -16,13 +16,16 @@ import functools
 import gettext
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pycountry
 from pydantic import BaseModel, ConfigDict
 
-from engine.reference import Reference
+from engine import vocabulary as v
 from engine.yamlfile import read
+
+if TYPE_CHECKING:  # the type only: validate imports this module while reference data loads
+    from engine.reference import Reference
 
 LABELS_PATH = Path(__file__).resolve().parent.parent / "policies" / "words" / "labels.yaml"
 
@@ -63,7 +66,7 @@ SCC_TITLES = {
 }
 CONTROLLER = {"en": "the controller", "nl": "de verwerkingsverantwoordelijke"}
 #: values a message may use that are derived from a param (validate.py checks templates with it)
-DERIVED = {"decision_title": "decision"}
+DERIVED = v.DERIVED_PARAMS
 
 #: which words a param's ids are, by the param's name
 PARAM_KINDS = {

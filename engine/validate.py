@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from engine import vocabulary as v
 from engine.errors import LoadProblem, did_you_mean
-from engine.localise import DERIVED
 from engine.messages import Catalogue, placeholders
 from engine.policy_schema import BOOL, FACTS, INT, PARAM_FACTS, Conclusion, Rule
 from engine.yamlfile import YamlDoc
@@ -118,7 +117,7 @@ def check_rule(
     if why:
         out.append((("then", "code"), why))
     names = set(rule.then.params) | CONTEXT
-    names |= {derived for derived, source in DERIVED.items() if source in rule.then.params}
+    names |= {derived for derived, source in v.DERIVED_PARAMS.items() if source in rule.then.params}
     out.extend(_action_template_problems(rule, catalogue))
     for code in [c for c in (rule.then.code, *rule.then.assume) if c]:
         by_lang = catalogue.templates.get(code, {})
@@ -168,7 +167,9 @@ def _action_template_problems(rule: Rule, catalogue: Catalogue) -> Found:
         return []
     out: Found = []
     for lang, template in catalogue.templates.get(f"action.{rule.then.code}", {}).items():
-        given = set(rule.then.params) | {d for d, source in DERIVED.items() if source in rule.then.params}
+        given = set(rule.then.params) | {
+            d for d, source in v.DERIVED_PARAMS.items() if source in rule.then.params
+        }
         extra = sorted(placeholders(template) - given - ACTION_CONTEXT)
         if extra:
             out.append(

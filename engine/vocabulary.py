@@ -127,6 +127,8 @@ DENIAL_CODES = (
     "policy.sensitive_data_outside_eea",
 )
 CUSTOM_CODE_PREFIX = "policy."
+#: message parameters the engine derives from another parameter (`decision_title` from `decision`)
+DERIVED_PARAMS = {"decision_title": "decision"}
 
 DEROGATIONS = (
     "explicit_consent",

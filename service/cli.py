@@ -26,11 +26,8 @@ if TYPE_CHECKING:
     from engine.api import Engine
     from engine.errors import Problem
 
-EXIT_OK = 0
-EXIT_PROBLEMS = 1  # problems found, or an internal error
-EXIT_USAGE = 2  # invalid input or usage
-EXIT_DECISION = {"allow": 0, "conditions": 10, "deny": 20}
-
+from service import commands
+from service.commands import EXIT_DECISION, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 # ---------------------------------------------------------------- helpers
 
@@ -50,7 +47,7 @@ def _err(*lines: str) -> None:
 
 
 def load_engine(config: Config) -> Engine:
-    return config.engine()
+    return commands.load_engine(config)
 
 
 def _problem_lines(problems: Sequence[Problem]) -> list[str]:
@@ -366,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="listen on a non-loopback --host without DOORGIFTE_TOKENS_FILE (no access control)",
     )
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    p.add_argument("--workers", type=commands.positive, default=1, help="worker processes (default 1)")
 
     p = command("evaluate", cmd_evaluate, "decide one flow request (JSON) from FILE or stdin")
     p.add_argument(
@@ -420,16 +417,6 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--log", type=Path, metavar="FILE", help="write the golden flows as a new decision log")
     p.add_argument("--only", metavar="CC[,CC]", help="with --log: only these countries")
     return parser
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

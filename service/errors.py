@@ -15,7 +15,7 @@ import logging
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import ERRORS, Problem, RequestInvalid
@@ -186,9 +186,8 @@ def _http_problem(exc: HTTPException) -> Response:
         problem = Problem("(method)", detail, "use " + " or ".join(useful))
         return problem_response(ProblemError(code, detail, [problem], {"Allow": ", ".join(allowed)}))
     if status == 413:  # werkzeug's own guard (MAX_CONTENT_LENGTH) on a body without Content-Length
-        from service.state import current
-
-        return problem_response(too_large(current().config.max_body))
+        # the app sets it one byte above DOORGIFTE_MAX_BODY (service.app); no import of the app's state
+        return problem_response(too_large(int(current_app.config["MAX_CONTENT_LENGTH"]) - 1))
     if status == 404:
         problem = Problem("(path)", "no such path", "see GET /openapi.json or /docs")
         return problem_response(ProblemError(code, "no such path", [problem]))

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from service import guardrails, lookup
+from service.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from service.config import Config
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 ORG_ID = re.compile(r"^[0-9]{1,32}$")
 ROLE_ARN = re.compile(r"^arn:[a-z-]+:iam::[0-9*]+:role/\S+$")
 #: options that belong to one provider, and their defaults
@@ -93,7 +93,7 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 
 
 def cmd_guardrails(args: argparse.Namespace, config: Config) -> int:
-    from service.cli import load_engine
+    from service.commands import load_engine
 
     problem = _usage_problem(args)
     if problem:

@@ -13,9 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from service.commands import EXIT_USAGE
 from service.config import Config
-
-EXIT_USAGE = 2
 
 
 def add_parser(sub: Any) -> None:
@@ -47,7 +46,7 @@ def cmd_check_plan(args: argparse.Namespace, config: Config) -> int:
 
     from engine.errors import RequestInvalid
     from service import plans
-    from service.cli import load_engine
+    from service.commands import load_engine
     from service.sarif import sarif
     from service.terraform import PlanError, read_plan
 

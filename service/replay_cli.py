@@ -52,7 +52,7 @@ JOB_OPTIONS = ("since", "until", "as_of", "as_logged", "scenario", "policy_path"
 
 
 def add_parser(sub: Any) -> None:
-    from service.cli import _positive
+    from service.commands import positive
     from service.lookup import date_argument
 
     help = "decide logged requests again and report what would change (exit 0, 10, 2 or 1)"
@@ -68,7 +68,7 @@ def add_parser(sub: Any) -> None:
     when = p.add_mutually_exclusive_group()
     when.add_argument("--as-of", type=date_argument, help="decide every request at this date")
     when.add_argument("--as-logged", action="store_true", help="each at its logged date (the default)")
-    p.add_argument("--jobs", type=_positive, default=1, help="worker processes (default 1: this one)")
+    p.add_argument("--jobs", type=positive, default=1, help="worker processes (default 1: this one)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--fail-on", choices=("tightened", "changed"), help="exit 10 when this happened")
     p.add_argument("--db", help="a SQLite path or postgresql:// URL (default: DOORGIFTE_DB)")

@@ -8,15 +8,16 @@ connections, and tests can run several apps side by side.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
-from engine.api import Engine
-from service.config import Config
-from service.deciding import Decider
-from service.decision_log import DecisionLog
-from service.metrics import Metrics
+if TYPE_CHECKING:  # types only: the app's parts import this module, not the other way round
+    from engine.api import Engine
+    from service.config import Config
+    from service.deciding import Decider
+    from service.decision_log import DecisionLog
+    from service.metrics import Metrics
 
 KEY = "doorgifte"
 

@@ -26,9 +26,9 @@ from typing import Any
 from engine import vendors
 from engine.errors import LoadError, RequestInvalid
 from engine.yamlfile import LoadProblems, read
+from service.commands import EXIT_OK, EXIT_USAGE
 from service.config import Config
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 LIST_HEADER = ["name", "purpose", "locations", "entity_country"]
 #: column names published lists use for each field (trust-centre pages, subprocessors.json
 #: files, the markdown tables of GitHub's and OpenProject's lists), lower-cased
@@ -122,7 +122,7 @@ def _log(config: Config) -> Any:
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
-    from service.cli import load_engine
+    from service.commands import load_engine
     from service.resources.vendors import put
 
     files = [f for p in map(Path, args.paths) for f in (sorted(_documents(p)) if p.is_dir() else [p])]
@@ -174,7 +174,7 @@ def _path(loc: str) -> tuple[str | int, ...]:
 
 
 def cmd_import_list(args: argparse.Namespace, config: Config) -> int:
-    from service.cli import load_engine
+    from service.commands import load_engine
     from service.resources.vendors import put
 
     path = Path(args.file)
@@ -318,7 +318,7 @@ def _sub_processors(current: vendors.VendorDocument, rows: list[dict[str, str]])
 
 
 def cmd_review(args: argparse.Namespace, config: Config) -> int:
-    from service.cli import load_engine
+    from service.commands import load_engine
     from service.errors import ProblemError
     from service.resources.vendors import run_review
     from service.schemas import VendorReviewRequest
@@ -364,7 +364,7 @@ def _review_text(result: dict[str, Any]) -> str:
 def cmd_decide(args: argparse.Namespace, config: Config) -> int:
     """Logged decisions on the vendors' latest revisions, one per vendor and policy, as the HTTP
     endpoint takes them (also what `make demo` fills the dashboard with). Exit: the worst one."""
-    from service.cli import EXIT_DECISION, load_engine
+    from service.commands import EXIT_DECISION, load_engine
     from service.deciding import Decider
     from service.errors import ProblemError
     from service.metrics import Metrics

@@ -13,9 +13,10 @@ from flask import Response, redirect, request
 from engine.errors import Problem
 from service import overview as overview_data
 from service.access import OPEN, requires
-from service.dashboard import chart, vendor_view
+from service.dashboard.chart import stacked
 from service.dashboard.render import blueprint, link, page_lang, render
 from service.dashboard.text import Words
+from service.dashboard.vendor_view import decided_tree, documented_tree, latest_per_policy, reviews
 from service.decision_log import LogUnavailable
 from service.errors import ProblemError, invalid_field
 from service.resources.register import rows as register_rows
@@ -63,7 +64,7 @@ def overview() -> tuple[str, int]:
     policy = _policy_arg()
     today = dt.date.today()
     built = _log_call(lambda: overview_data.build(current().log, today, policy, days=CHART_DAYS))
-    drawn = chart.stacked([(day.isoformat(), counts) for day, counts in built.timeline])
+    drawn = stacked([(day.isoformat(), counts) for day, counts in built.timeline])
     words = Words(page_lang())
     return render(
         "overview.html",
@@ -90,7 +91,7 @@ def vendors_page() -> tuple[str, int]:
     log = current().log
     rows = []
     for vendor_id, name, revision, list_version, updated in _log_call(log.vendors):
-        latest = _log_call(lambda v=vendor_id: vendor_view.latest_per_policy(log, v))
+        latest = _log_call(lambda v=vendor_id: latest_per_policy(log, v))
         rows.append(
             {
                 "id": vendor_id,
@@ -115,19 +116,17 @@ def vendor_page(vendor_id: str) -> tuple[str, int]:
         what = f"no vendor {vendor_id!r}"
         raise ProblemError("not_found", what, [Problem("vendor_id", what, "see the list of vendors")])
     document = json.loads(found[2])
-    latest = _log_call(lambda: vendor_view.latest_per_policy(log, vendor_id))
+    latest = _log_call(lambda: latest_per_policy(log, vendor_id))
     policy = request.args.get("policy") or next(iter(latest), None)
     chosen = latest.get(policy) if policy else None
     if chosen is not None:
         entry = _log_call(lambda: log.get(chosen["decision_id"]))
-        tree = vendor_view.decided_tree(json.loads(entry.response))
+        tree = decided_tree(json.loads(entry.response))
         asked = json.loads(entry.request)
     else:
-        tree, asked = vendor_view.documented_tree(document["recipient"]), None
+        tree, asked = documented_tree(document["recipient"]), None
     revisions = _log_call(
-        lambda: vendor_view.reviews(
-            log, vendor_id, log.vendor_revisions(vendor_id), asked, service.decider.what_if, lang
-        )
+        lambda: reviews(log, vendor_id, log.vendor_revisions(vendor_id), asked, service.decider.what_if, lang)
     )
     return render(
         "vendor.html",

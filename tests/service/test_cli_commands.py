@@ -21,17 +21,17 @@ import pytest
 
 import engine.golden
 from engine.errors import EngineError
-from service import cli
+from service import cli, commands
 from service.decision_log import COLUMNS, SqliteLog
 from tests.conftest import TODAY
 
 DOORGIFTE = Path(sys.executable).parent / "doorgifte"
-REAL_LOAD_ENGINE = cli.load_engine
+REAL_LOAD_ENGINE = commands.load_engine
 
 
 @pytest.fixture(autouse=True)
 def session_engine(engine, monkeypatch):
-    monkeypatch.setattr(cli, "load_engine", lambda config: engine)
+    monkeypatch.setattr(commands, "load_engine", lambda config: engine)
     monkeypatch.delenv("DOORGIFTE_POLICY_PATH", raising=False)
     monkeypatch.delenv("DOORGIFTE_DB", raising=False)
 
@@ -150,7 +150,7 @@ def test_check_names_facts_not_reviewed_within_a_year(capsys):
 
 
 def test_check_lists_every_problem_with_file_and_line(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "load_engine", REAL_LOAD_ENGINE)
+    monkeypatch.setattr(commands, "load_engine", REAL_LOAD_ENGINE)
     bad = tmp_path / "mine"
     bad.mkdir()
     (bad / "broken.yaml").write_text(

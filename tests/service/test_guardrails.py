@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service import cli, guardrails, guardrails_cli
+from service import commands, guardrails, guardrails_cli
 from service.config import Config
 
 ON = "2026-11-23"
@@ -27,7 +27,7 @@ AZURE_ALLOWED_RG_LOCATIONS = (
 
 @pytest.fixture(autouse=True)
 def session_engine(engine, monkeypatch):
-    monkeypatch.setattr(cli, "load_engine", lambda config: engine)
+    monkeypatch.setattr(commands, "load_engine", lambda config: engine)
 
 
 def parse(*argv: str) -> argparse.Namespace:
