@@ -46,7 +46,8 @@ browser:
 # tests of one file run in one process (`--dist loadfile`: the browser tests share one server and
 # one browser); they fail, not skip,
 # when Chromium is missing.
-test: install browser
+test:
+	$(MAKE) --no-print-directory -j2 install browser  # pip and apt side by side: CI starts from nothing
 	DOORGIFTE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The quick loop while editing: every test but the slow ones (stress, schemathesis, browser), the

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from engine.api import Engine
+from engine.paths import POLICIES_DIR
 
 #: the rule base's answers on the golden matrix, kept beside the rules they come from (reviewed with them)
-GOLDEN_PATH = Path(__file__).resolve().parent.parent / "policies" / "golden_matrix.json"
+GOLDEN_PATH = POLICIES_DIR / "golden_matrix.json"
 POLICIES = ("gdpr", "nl-gov", "eu-residency")
 FIXED_DATES = (dt.date(2019, 1, 1), dt.date(2021, 3, 1), dt.date(2023, 8, 1))
 ASSESSED = {"tia": {"outcome": "no_problematic_law"}}

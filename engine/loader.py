@@ -21,11 +21,9 @@ from engine import compiler
 from engine.conclusions import Conclusions, ordered
 from engine.errors import LoadError, LoadProblem
 from engine.messages import Catalogue
+from engine.paths import DATA_DIR, POLICIES_DIR  # noqa: E402,F401 - where the shipped data is
 from engine.policy_schema import Conclusion, ProfileFile, Rule, RuleFile, Settings
 from engine.yamlfile import LoadProblems, YamlDoc, read
-
-POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
-DATA_DIR = Path(__file__).resolve().parent.parent / "adequacy_data"
 
 
 @dataclass

@@ -15,19 +15,19 @@ import datetime as dt
 import functools
 import gettext
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pycountry
 from pydantic import BaseModel, ConfigDict
 
 from engine import vocabulary as v
+from engine.paths import POLICIES_DIR
 from engine.yamlfile import read
 
 if TYPE_CHECKING:  # the type only: validate imports this module while reference data loads
     from engine.reference import Reference
 
-LABELS_PATH = Path(__file__).resolve().parent.parent / "policies" / "words" / "labels.yaml"
+LABELS_PATH = POLICIES_DIR / "words" / "labels.yaml"
 
 ByLang = dict[str, dict[str, str]]
 

@@ -27,12 +27,13 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-REGIONS_DIR = Path(__file__).resolve().parents[1] / "adequacy_data" / "regions"
+from engine.paths import DATA_DIR
+
+REGIONS_DIR = DATA_DIR / "regions"
 
 
 class PlanError(ValueError):

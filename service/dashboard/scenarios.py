@@ -8,12 +8,12 @@ the workers are done, then lists every logged decision that would change.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from flask import Response, redirect, request
 
 from engine.errors import Problem
+from engine.paths import SCENARIOS_DIR
 from service.access import principal_name, requires
 from service.dashboard.render import blueprint, link, page_lang, render
 from service.dashboard.text import Words
@@ -22,7 +22,7 @@ from service.resources import replays
 from service.state import current
 
 #: the scenarios shipped with the project (`scenarios/*.json`)
-SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"
+SHIPPED = SCENARIOS_DIR
 RECENT_JOBS = 10
 CHANGES_SHOWN = 200
 MAX_SCENARIO_TEXT = 20_000

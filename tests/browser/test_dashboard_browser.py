@@ -122,7 +122,9 @@ def test_every_page_in_both_languages_on_both_screens(signed_in, demo):
                 overflow = tab.page.evaluate("document.documentElement.scrollWidth") - width
                 if overflow > 0:
                     problems.append(f"{name} {lang} {screen}: {overflow} px wider than the screen")
-                if screen == "desktop":
+                # axe on every page in English, and on the overview in Dutch too (the pages share
+                # their markup; the Dutch words are checked for their lang and length there)
+                if screen == "desktop" and (lang == "en" or name == "overview"):
                     violations = tab.page.evaluate(f"axe.run(document, {json.dumps(WCAG)})")["violations"]
                     if violations:
                         report = AxeResults({"violations": violations}).generate_report()
