@@ -111,5 +111,7 @@ def csrf_problem() -> str | None:
 
 
 def _same_origin(origin: str) -> bool:
+    """The form's page came from this host. The scheme is not compared: behind a TLS proxy the
+    service may see http while the browser sent https, and another site is another host."""
     parts: Any = urlsplit(origin)
-    return f"{parts.scheme}://{parts.netloc}" == f"{request.scheme}://{request.host}"
+    return bool(parts.netloc) and parts.netloc.lower() == request.host.lower()

@@ -19,6 +19,7 @@ from service.dashboard.text import Words
 from service.dashboard.vendor_view import decided_tree, documented_tree, latest_per_policy, reviews
 from service.decision_log import LogUnavailable
 from service.errors import ProblemError, invalid_field
+from service.lookup import today_utc
 from service.resources.register import rows as register_rows
 from service.resources.register import transfer_register
 from service.state import current
@@ -50,7 +51,7 @@ def _policies() -> list[str]:
 def _date_arg(name: str) -> dt.date:
     raw = request.args.get(name) or None
     if raw is None:
-        return dt.date.today()
+        return today_utc()
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
@@ -62,7 +63,7 @@ def _date_arg(name: str) -> dt.date:
 def overview() -> tuple[str, int]:
     """Vendors by decision, open actions by actor, decisions over time, coming changes."""
     policy = _policy_arg()
-    today = dt.date.today()
+    today = today_utc()
     built = _log_call(lambda: overview_data.build(current().log, today, policy, days=CHART_DAYS))
     drawn = stacked([(day.isoformat(), counts) for day, counts in built.timeline])
     words = Words(page_lang())

@@ -8,7 +8,6 @@ post elsewhere.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from service import sessions
 from service.access import OPEN, principal_name, requires
 from service.dashboard.text import LANGUAGES, Words
 from service.errors import ProblemError
+from service.lookup import today_utc
 from service.state import current
 
 blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -68,7 +68,7 @@ def render(template: str, title: str, page: str, status: int = 200, **context: A
         csrf_field=sessions.CSRF_FIELD,
         principal=principal_name(),
         access_control=current().config.access_control,
-        today=dt.date.today(),
+        today=today_utc(),
         **context,
     )
     return html, status

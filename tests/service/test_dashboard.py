@@ -15,6 +15,7 @@ import pytest
 
 from service.dashboard import chart, text
 from service.decision_log import open_log
+from service.lookup import today_utc
 from tests.service.test_http_vendors import ACME, CUSTOMER, _changed
 
 TEMPLATES = Path(__file__).parents[2] / "service" / "templates" / "dashboard"
@@ -90,7 +91,7 @@ def test_the_overview_counts_vendors_actions_and_days(client, filled):
     vendors = html.split('id="vendors-h"')[1].split("</section>")[0]
     assert vendors.count(">acme-crm</a>") == 2  # one vendor, two policies
     assert "<h3>gdpr</h3>" in vendors and "<h3>nl-gov</h3>" in vendors
-    today = dt.date.today().isoformat()
+    today = today_utc().isoformat()
     row = re.search(rf"<th scope=\"row\">{today}</th>((?:<td>\d+</td>)+)", html)
     assert row is not None
     counts = [int(n) for n in re.findall(r"<td>(\d+)</td>", row.group(1))]
@@ -116,11 +117,11 @@ def test_the_vendor_page_shows_the_chain_revisions_and_review(client, filled):
         assert party in html, party
     revisions = html.split('id="revisions-h"')[1]
     assert "Analytics Co: added" in revisions
-    object_by = (dt.date.today() + dt.timedelta(days=ACME["notice_days"])).isoformat()
+    object_by = (today_utc() + dt.timedelta(days=ACME["notice_days"])).isoformat()
     assert object_by in revisions and f"{ACME['notice_days']} days left" in revisions
     review = client.post(
         "/v1/vendors/acme-crm/review",
-        json={"notified_on": dt.date.today().isoformat(), "exporter": CUSTOMER, "policy": "gdpr"},
+        json={"notified_on": today_utc().isoformat(), "exporter": CUSTOMER, "policy": "gdpr"},
     ).get_json()
     assert f"badge-verdict-{review['verdict']}" in revisions  # the API's own review of the change
 

@@ -225,6 +225,17 @@ def test_a_cross_site_form_post_is_refused(guarded, path):
     assert client.get("/dashboard").status_code == 200  # still signed in: sign-out was refused too
 
 
+def test_a_form_from_this_host_over_https_behind_a_proxy_is_accepted(guarded):
+    """The browser says https, the service behind a TLS proxy sees http: the same host counts."""
+    client = sign_in(guarded.test_client(), ROOT)
+    answer = client.post(
+        "/dashboard/sign-out",
+        data={"csrf_token": csrf_of(client, "/dashboard")},
+        headers={"Origin": "https://localhost"},
+    )
+    assert answer.status_code == 303
+
+
 def test_a_cookie_is_no_credential_for_the_api(guarded):
     client = sign_in(guarded.test_client(), ROOT)
     cookie = session_cookie(client)
