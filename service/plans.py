@@ -125,7 +125,7 @@ def check(
     Raises RequestInvalid (from the engine) for an exporter, policy or data the contract refuses."""
     cache: dict[tuple[str, tuple[str, ...]], tuple[str, list[dict[str, Any]]]] = {}
     judged = []
-    for resource in planned_resources(plan):
+    for resource in planned_resources(plan, engine.reference):
         one = Judged(resource)
         if resource.skipped:
             judged.append(one)

@@ -25,6 +25,7 @@ import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -201,9 +202,33 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-@cache
+#: the catalogues of the engine judging the plan (its reference data, `DOORGIFTE_DATA_PATH`
+#: included), set by `planned_resources` for the time of one call; else the shipped files
+_IN_USE: ContextVar[Mapping[str, Catalogue] | None] = ContextVar("catalogues", default=None)
+
+
 def catalogue(provider: str) -> Catalogue:
-    """Load `adequacy_data/regions/<provider>.yaml` once: the ids the plan's places are checked against."""
+    """The ids the plan's places are checked against: the judging engine's, else the shipped."""
+    in_use = _IN_USE.get()
+    if in_use is not None:
+        return in_use.get(provider) or Catalogue(frozenset(), {}, frozenset())
+    return _shipped(provider)
+
+
+def of_reference(reference: Any) -> dict[str, Catalogue]:
+    """Every provider's catalogue from an engine's loaded reference data."""
+    out = {}
+    for provider, listed in reference.providers.items():
+        ids = frozenset(r.id for r in listed.regions)
+        names = {_squash(r.name): r.id for r in listed.regions}
+        names.update({_squash(i): i for i in ids})
+        out[provider] = Catalogue(ids, names, frozenset(u.id for u in listed.unconfirmed))
+    return out
+
+
+@cache
+def _shipped(provider: str) -> Catalogue:
+    """Load `adequacy_data/regions/<provider>.yaml` once."""
     data = yaml.safe_load((REGIONS_DIR / f"{provider}.yaml").read_text(encoding="utf-8"))
     regions = data.get("regions") or []
     ids = frozenset(str(r["id"]) for r in regions)
@@ -305,12 +330,19 @@ def _check_plan(plan: Any) -> None:
         raise PlanError("no planned_values: a state or configuration, not a plan")
 
 
-def planned_resources(plan: Mapping[str, Any]) -> list[PlannedResource]:
-    """Every planned managed resource of the plan (child modules included) with its places."""
+def planned_resources(plan: Mapping[str, Any], reference: Any = None) -> list[PlannedResource]:
+    """Every planned managed resource of the plan (child modules included) with its places,
+    checked against the regions of `reference` (an engine's reference data), else the shipped."""
     _check_plan(plan)
     ctx = _context(plan)
     root = plan["planned_values"].get("root_module") or {}
-    return [_record(ctx, path, res) for path, res in _walk(root) if res.get("mode", "managed") == "managed"]
+    token = _IN_USE.set(of_reference(reference) if reference is not None else None)
+    try:
+        return [
+            _record(ctx, path, res) for path, res in _walk(root) if res.get("mode", "managed") == "managed"
+        ]
+    finally:
+        _IN_USE.reset(token)
 
 
 def _context(plan: Mapping[str, Any]) -> _Plan:

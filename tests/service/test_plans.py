@@ -179,3 +179,23 @@ def test_the_http_endpoint_answers_the_same_report(client, engine):
     assert refused.status_code == 422 and refused.get_json()["errors"][0]["loc"] == "plan"
     assert client.post("/v1/plans/check", json={**body, "exporter": {"name": "x"}}).status_code == 422
     assert client.get("/v1/decisions").get_json()["decisions"] == []  # nothing logged
+
+
+def test_places_are_checked_against_the_judging_engines_regions(engine):
+    """A plan is read against the reference data of the engine that judges it
+    (`DOORGIFTE_DATA_PATH` included), not only the shipped files."""
+    from types import SimpleNamespace
+
+    from service import terraform
+
+    for provider in engine.reference.providers:
+        assert terraform.of_reference(engine.reference)[provider] == terraform._shipped(provider)
+    ireland = SimpleNamespace(id="eu-west-1", name="Europe (Ireland)")
+    only_ireland = SimpleNamespace(providers={"aws": SimpleNamespace(regions=[ireland], unconfirmed=[])})
+    places = {r.address: r for r in planned_resources(THREE, only_ireland)}
+    assert places["aws_s3_bucket.customers"].places == ("eu-west-1",)
+    assert places["aws_s3_bucket.archive"].unknown and not places["aws_s3_bucket.archive"].places
+    assert places["azurerm_storage_account.main"].unknown  # no Azure regions in that data
+    assert {r.address: r.places for r in planned_resources(THREE)}["aws_s3_bucket.archive"] == (
+        "eu-central-1",
+    )
