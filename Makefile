@@ -31,6 +31,7 @@ demo: install
 	DOORGIFTE_DB=$(DEMO_DB) $(BIN)/doorgifte vendor import docs/examples/github-2026-01-27.yaml vendors/
 	DOORGIFTE_DB=$(DEMO_DB) $(BIN)/doorgifte vendor decide --all --exporter "Gemeente Utrecht" --public-body \
 		--policy gdpr --policy nl-gov || { rc=$$?; [ $$rc = 10 ] || [ $$rc = 20 ]; }
+	@echo "dashboard: http://127.0.0.1:$(PORT)/dashboard"
 	DOORGIFTE_DB=$(DEMO_DB) $(BIN)/doorgifte serve --host 127.0.0.1 --port $(PORT)
 
 # Debian's Chromium for the dashboard's browser tests (Playwright drives it; it never downloads
