@@ -219,6 +219,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "zone_adequate": ("adequacy decision", "adequaatheidsbesluit"),
     "zone_adequate_partial": ("partial adequacy decision", "adequaatheidsbesluit voor een deel"),
     "zone_third_country": ("third country", "derde land"),
+    "mechanism_adequacy": ("adequacy decision", "adequaatheidsbesluit"),
+    "mechanism_scc": ("standard contractual clauses", "standaardcontractbepalingen (SCC's)"),
+    "mechanism_bcr": ("binding corporate rules", "bindende bedrijfsvoorschriften (BCR)"),
+    "mechanism_ad_hoc_clauses": ("authorised ad hoc clauses", "contractbepalingen met toestemming van de AP"),
+    "mechanism_code_of_conduct": ("approved code of conduct", "goedgekeurde gedragscode"),
+    "mechanism_certification": ("approved certification", "goedgekeurd certificeringsmechanisme"),
+    "mechanism_public_instrument": (
+        "instrument between public bodies",
+        "juridisch bindend instrument tussen overheidsinstanties",
+    ),
+    "mechanism_administrative_arrangement": (
+        "administrative arrangement",
+        "administratieve regeling tussen overheidsinstanties",
+    ),
+    "mechanism_derogation": ("derogation (Art. 49)", "afwijking (art. 49)"),
+    "mechanism_none": ("none yet", "nog geen"),
+    "assessment_no_effective_measures": ("no effective measures", "geen doeltreffende maatregelen"),
+    "assessment_needed": ("impact assessment needed", "DTIA nodig"),
+    "assessment_measures_needed": ("supplementary measures needed", "aanvullende maatregelen nodig"),
+    "assessment_done": ("done", "uitgevoerd"),
+    "assessment_not_needed": ("not needed", "niet nodig"),
     "none": ("none", "geen"),
     "yes": ("yes", "ja"),
     "no": ("no", "nee"),
@@ -243,7 +264,12 @@ class Words:
 
     def role_name(self, role: str | None) -> str:
         """A role of the contract in words; an id without words stays as it is."""
-        return TEXT.get(f"role_{role}", (role or "",) * 2)[self.index]
+        return self.id_name("role", role)
 
     def zone_name(self, zone: str | None) -> str:
-        return TEXT.get(f"zone_{zone}", (zone or "",) * 2)[self.index]
+        return self.id_name("zone", zone)
+
+    def id_name(self, kind: str, value: str | None) -> str:
+        """A contract id of `kind` (zone, mechanism, assessment) in words; an id without words
+        (a newer one) stays as it is."""
+        return TEXT.get(f"{kind}_{value}", (value or "",) * 2)[self.index]

@@ -258,12 +258,28 @@ def test_every_word_a_template_uses_exists_in_both_languages():
     used = set()
     for template in TEMPLATES.glob("*.html"):
         source = template.read_text(encoding="utf-8")
-        used |= set(re.findall(r"\bt\.([a-z_]+)\b", source)) - {"role_name", "zone_name"}
+        used |= set(re.findall(r"\bt\.([a-z_]+)\b", source)) - {"role_name", "zone_name", "id_name"}
         used |= set(re.findall(r"\bt\(\"([a-z_]+)\"", source))
     assert used and used <= set(text.TEXT), used - set(text.TEXT)
     assert all(en.strip() and nl.strip() for en, nl in text.TEXT.values())
     with pytest.raises(LookupError):
         text.Words("en").no_such_word  # noqa: B018  (a missing word fails the page, never renders empty)
+
+
+def test_every_register_id_has_words_in_both_languages():
+    """The register's mechanisms and assessments, the roles and the zones read as words on the
+    Dutch page; a new id in the register or the vocabulary without words fails here."""
+    from engine import vocabulary
+    from service import register
+
+    ids = {("mechanism", m) for m in [*register.MECHANISMS.values(), "none"]}
+    ids |= {("assessment", a) for _, a in register.ASSESSMENT}
+    ids |= {("role", r) for r in vocabulary.as_dict()["roles"]}
+    ids |= {("zone", z) for z in vocabulary.as_dict()["zones"]}
+    missing = sorted(f"{kind}_{value}" for kind, value in ids if f"{kind}_{value}" not in text.TEXT)
+    assert missing == []
+    assert text.Words("nl").id_name("mechanism", "scc") == "standaardcontractbepalingen (SCC's)"
+    assert text.Words("en").id_name("mechanism", "newer-id") == "newer-id"
 
 
 def test_the_chart_axis_and_bars():
