@@ -17,6 +17,17 @@ from engine.api import Engine
 from engine.reference import AdequacyDecision, Region
 
 DEFAULT_HOME = "NL"
+#: the set-up a region's verdict assumes, stated with every verdict (SPEC section 14): the
+#: provider's own contracting terms (entity, clauses, DPF listing) are not yet reference data
+ASSUMPTION = {
+    "en": "The provider is judged as a processor of a controller established in {home}, with a signed "
+    "processing agreement and no transfer tool yet, holding the data only in this region; its own "
+    "contracting entity, clauses and certifications are not taken into account.",
+    "nl": "De aanbieder is beoordeeld als verwerker van een verwerkingsverantwoordelijke in {home}, met "
+    "een getekende verwerkersovereenkomst en nog geen doorgifte-instrument, die de gegevens alleen in "
+    "deze regio bewaart; de eigen contractpartij, clausules en certificeringen van de aanbieder zijn "
+    "niet meegewogen.",
+}
 
 
 class UnknownRegion(KeyError):
@@ -69,6 +80,11 @@ def country(engine: Engine, code: str, as_of: dt.date) -> dict[str, Any]:
 
 def countries(engine: Engine, as_of: dt.date) -> list[dict[str, Any]]:
     return [country(engine, code, as_of) for code in engine.reference.countries()]
+
+
+def _home(engine: Engine, policy: str) -> str:
+    profile, _ = engine.profile(policy)
+    return (profile.settings.home_country if profile else None) or DEFAULT_HOME
 
 
 def standard_flow(
@@ -126,6 +142,7 @@ def region(
         "reasons": [f.model_dump(mode="json") for f in location.findings if f.effect != "note"],
         "conditions": [c.code for c in decision.conditions],
         "denials": [d.code for d in decision.denials],
+        "assumption": ASSUMPTION.get(lang, ASSUMPTION["en"]).format(home=_home(engine, policy)),
     }
 
 

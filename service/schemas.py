@@ -166,6 +166,10 @@ class RegionOut(Out):
     reasons: list[Finding] = Field(description="the findings for the region's location (notes left out)")
     conditions: list[str]
     denials: list[str]
+    assumption: str = Field(
+        description="the set-up the verdict assumes: a processor with a signed agreement and no "
+        "transfer tool, only in this region; the provider's own terms are not yet taken into account"
+    )
     as_of: dt.date
 
 

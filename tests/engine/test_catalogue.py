@@ -52,3 +52,18 @@ def test_country_answers(engine):
     us = catalogue.country(engine, "US", ON)
     assert us["zone"] == "adequate_partial" and us["adequacy"]["id"] == "us-dpf-2023-1795"
     assert len(catalogue.countries(engine, ON)) == 249
+
+
+def test_every_verdict_states_the_set_up_it_assumes(engine):
+    """A region's verdict is the decision of a standard flow; the answer says so, in the
+    request's language, with the policy's home country (SPEC section 14)."""
+    import datetime as dt
+
+    from engine import catalogue
+
+    on = dt.date(2026, 11, 1)
+    english = catalogue.region(engine, "aws", "us-east-1", on, "gdpr")
+    assert "signed processing agreement and no transfer tool" in english["assumption"]
+    assert "established in NL" in english["assumption"]
+    dutch = catalogue.region(engine, "aws", "us-east-1", on, "gdpr", "nl")
+    assert "getekende verwerkersovereenkomst" in dutch["assumption"]
