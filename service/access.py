@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, redirect, request, url_for
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from engine.errors import Problem
 from service import sessions
@@ -120,7 +120,10 @@ def _unmatched(app: Flask) -> str:
         adapter = app.url_map.bind_to_environ(request.environ)
         needs = set()
         for method in wrong_method.valid_methods:
-            endpoint, _ = adapter.match(request.path, method=method)
+            try:
+                endpoint, _ = adapter.match(request.path, method=method)
+            except HTTPException:  # a redirect or another routing answer: decide nothing here
+                return ANY_TOKEN
             needs.add(requirement(app.view_functions.get(str(endpoint))))
         if needs == {OPEN}:
             return OPEN
