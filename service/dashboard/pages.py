@@ -88,21 +88,25 @@ def overview_slash() -> Response:
 @blueprint.get("/vendors")
 @requires("read", session=True)
 def vendors_page() -> tuple[str, int]:
-    """Every stored vendor with its latest decision per policy and its next objection deadline."""
+    """Every stored vendor with its latest decision per policy: one read of the register heads
+    (the latest decision per vendor and policy, kept on write), not a query per vendor."""
     log = current().log
-    rows = []
-    for vendor_id, name, revision, list_version, updated in _log_call(log.vendors):
-        latest = _log_call(lambda v=vendor_id: latest_per_policy(log, v))
-        rows.append(
-            {
-                "id": vendor_id,
-                "name": name,
-                "revision": revision,
-                "list_version": list_version,
-                "updated": updated,
-                "latest": latest,
-            }
-        )
+    latest: dict[str, dict[str, dict[str, Any]]] = {}
+    heads = _log_call(log.heads)
+    for head in sorted(heads, key=lambda h: (h["decided_at"], h["seq"]), reverse=True):
+        if head["kind"] == "vendor":
+            latest.setdefault(head["key"], {})[head["policy_id"]] = head
+    rows = [
+        {
+            "id": vendor_id,
+            "name": name,
+            "revision": revision,
+            "list_version": list_version,
+            "updated": updated,
+            "latest": latest.get(vendor_id, {}),
+        }
+        for vendor_id, name, revision, list_version, updated in _log_call(log.vendors)
+    ]
     return render("vendors.html", Words(page_lang()).vendors, "vendors", vendors=rows)
 
 

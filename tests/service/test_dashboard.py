@@ -126,6 +126,14 @@ def test_the_vendor_page_shows_the_chain_revisions_and_review(client, filled):
     assert f"badge-verdict-{review['verdict']}" in revisions  # the API's own review of the change
 
 
+def test_the_vendors_page_links_the_latest_decision_per_policy(client, filled):
+    again = client.post("/v1/vendors/acme-crm/decisions", json={"exporter": CUSTOMER, "policy": "gdpr"})
+    newest = again.get_json()["decision_id"]
+    html = page(client, "/dashboard/vendors")
+    assert f"/dashboard/decisions/{newest}" in html and f"/dashboard/decisions/{filled['nl-gov']}" in html
+    assert f"/dashboard/decisions/{filled['gdpr']}" not in html  # an older gdpr decision is not the latest
+
+
 def test_an_undecided_vendor_shows_its_documented_chain(client):
     client.put("/v1/vendors/acme-crm", json=ACME)
     html = page(client, "/dashboard/vendors/acme-crm")
