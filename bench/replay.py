@@ -67,7 +67,7 @@ def build_log(engine: Any, path: Path, count: int) -> None:
 
 
 def _entry(engine: Any, flow: dict[str, Any]) -> Any:
-    from service.decision_log import LogEntry, now, open_actions_text
+    from service.decision_log import LogEntry, now, open_actions_of
 
     decision = engine.evaluate(flow)
     return LogEntry(
@@ -80,7 +80,7 @@ def _entry(engine: Any, flow: dict[str, Any]) -> Any:
         decision=decision.decision,
         request=json.dumps(flow),
         response=decision.model_dump_json(),
-        open_actions=open_actions_text((a.actor, a.actor_role, a.code) for a in decision.actions),
+        open_actions=open_actions_of(decision.actions),
     )
 
 

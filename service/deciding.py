@@ -34,7 +34,7 @@ from service.decision_log import (
     LogEntry,
     LogUnavailable,
     now,
-    open_actions_text,
+    open_actions_of,
     timed_write,
 )
 from service.errors import ProblemError, internal_error
@@ -257,7 +257,7 @@ class Decider:
             changes_on=horizon.changes_on.isoformat() if horizon is not None else None,
             vendor_list_version=decision.vendor.list_version if decision.vendor else None,
             token_name=token_name,
-            open_actions=open_actions_text((a.actor, a.actor_role, a.code) for a in decision.actions),
+            open_actions=open_actions_of(decision.actions),
         )
 
     def _log(self, entries: list[LogEntry]) -> None:

@@ -230,6 +230,11 @@ def open_actions_text(actions: Iterable[Sequence[str | None]]) -> str:
     return json.dumps([list(action) for action in actions], ensure_ascii=False, separators=(",", ":"))
 
 
+def open_actions_of(actions: Iterable[Any]) -> str:
+    """The `open_actions` column of a decision's planned actions (`Decision.actions`)."""
+    return open_actions_text((a.actor, a.actor_role, a.code) for a in actions)
+
+
 def actions_of_response(response: Any) -> list[list[Any]]:
     """`[actor, actor_role, code]` of a stored response's planned actions: the `open_actions` of a
     row logged before the column existed (or of an answer that records none: empty)."""
