@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: what the wheel is built from (pyproject.toml names each); copied, so that the build's own
+#: `build/` and `*.egg-info` folders are written in the test's folder, never in the checkout
+SOURCES = ("pyproject.toml", "README.md", "engine", "service", "policies", "adequacy_data", "scenarios")
+IGNORED = shutil.ignore_patterns("__pycache__")
 FLOW = {
     "exporter": {"name": "Gemeente Utrecht", "country": "NL"},
     "recipient": {
@@ -26,9 +31,25 @@ FLOW = {
 
 @pytest.mark.slow
 def test_a_wheel_installed_outside_the_checkout_decides(tmp_path, engine):
-    target = tmp_path / "site"
+    target, source = tmp_path / "site", tmp_path / "source"
+    source.mkdir()
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=IGNORED)
+        else:
+            shutil.copy2(ROOT / name, source / name)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(source),
+        ],
         capture_output=True,
         text=True,
         timeout=240,
