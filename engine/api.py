@@ -17,12 +17,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from engine import horizon
+from engine import regime as regimes
 from engine import scenario as scenarios
 from engine.assemble import Assembler
 from engine.decision import Decision, Horizon
 from engine.durable_adapter import RuleEngine
 from engine.errors import Problem, RequestInvalid, did_you_mean
-from engine.facts import FactBuilder, HopFacts, node_loc, walk
+from engine.facts import FactBuilder, HopFacts, node_loc, variant_ref, walk
 from engine.flow import FlowRequest
 from engine.loader import DATA_DIR, POLICIES_DIR, CombineError, PolicySet, Profile, combine, load_policies
 from engine.localise import Localiser
@@ -138,12 +139,32 @@ class Engine:
             )
         places, place_problems = self._places(flow)
         problems.extend(place_problems)
+        problems.extend(self._exporter_status(flow, as_of))
         if flow.scenario is not None:
             problems.extend(scenarios.problems(flow.scenario, self.reference, self.resolver.country))
         if problems:
             raise RequestInvalid(problems)
         assert profile is not None
         return as_of, profile, places
+
+    def _exporter_status(self, flow: FlowRequest, as_of: dt.date) -> list[Problem]:
+        """An exporter outside the EEA, the UK and Switzerland must say whether the GDPR applies
+        to it (Art. 3(2)): the contract never guesses which law governs a transfer."""
+        country = self.resolver.country(flow.exporter.country)
+        if country is None or flow.exporter.subject_to_gdpr is not None:
+            return []
+        if not regimes.needs_status(
+            regimes.of_country(country, as_of, self.reference.in_eea, self.reference.regime_areas(as_of))
+        ):
+            return []
+        return [
+            Problem(
+                "exporter.subject_to_gdpr",
+                f"an exporter established in {country} on {as_of.isoformat()} is outside the EEA, the "
+                "United Kingdom and Switzerland: say whether the GDPR applies to its processing",
+                "true when GDPR Art. 3(2) brings its processing under the GDPR, else false",
+            )
+        ]
 
     # ------------------------------------------------------------ evaluation
 
@@ -279,9 +300,11 @@ def _conclude(hops: list[HopFacts], profile: Profile) -> None:
     reasoner = profile.reasoner
     assert reasoner is not None
     for hop in hops:
-        reasoner.apply("hop", hop.facts)
+        for facts in (hop.facts, *hop.variants):
+            reasoner.apply("hop", facts)
         for location in hop.locations:
-            reasoner.apply("location", location.facts)
+            for facts in (location.facts, *location.variants):
+                reasoner.apply("location", facts)
 
 
 def load_checked(
@@ -292,11 +315,16 @@ def load_checked(
 
 
 def _engine_facts(hops: list[HopFacts], fields: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """Only the typed facts the rules match on go to durable-rules; params stay in Python."""
+    """Only the typed facts the rules match on go to durable-rules; params stay in Python.
+    A hop under two regimes sends each record once per regime: `h0~1` is `h0` under its second."""
     out = []
     for h, hop in enumerate(hops):
-        out.append({"scope": "hop", "ref": f"h{h}", **{k: hop.facts[k] for k in fields["hop"]}})
+        for k, facts in enumerate((hop.facts, *hop.variants)):
+            out.append(
+                {"scope": "hop", "ref": variant_ref(f"h{h}", k), **{f: facts[f] for f in fields["hop"]}}
+            )
         for i, location in enumerate(hop.locations):
-            facts = {k: location.facts[k] for k in fields["location"]}
-            out.append({"scope": "location", "ref": f"h{h}.l{i}", **facts})
+            for k, facts in enumerate((location.facts, *location.variants)):
+                picked = {f: facts[f] for f in fields["location"]}
+                out.append({"scope": "location", "ref": variant_ref(f"h{h}.l{i}", k), **picked})
     return out

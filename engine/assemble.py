@@ -14,12 +14,13 @@ from typing import Any
 
 from engine import actions, combine
 from engine.decision import Decision
-from engine.facts import HopFacts
+from engine.facts import HopFacts, variant_ref
 from engine.flow import FlowRequest
 from engine.loader import Profile
 from engine.localise import Localiser
 from engine.messages import Catalogue
 from engine.policy_schema import Rule
+from engine.regime import label as regime_label
 
 
 def _value(value: Any, facts: dict[str, Any]) -> Any:
@@ -56,8 +57,10 @@ class Assembler:
         for h, hop in enumerate(hops):
             locations: list[dict[str, Any]] = []
             for i, location in enumerate(hop.locations):
-                rules = sorted(by_ref.get(f"h{h}.l{i}", []), key=lambda r: order[r.id])
-                findings = self._findings(rules, location.facts, hop, location.place.label)
+                findings: list[dict[str, Any]] = []
+                for k, facts in enumerate((location.facts, *location.variants)):
+                    rules = sorted(by_ref.get(variant_ref(f"h{h}.l{i}", k), []), key=lambda r: order[r.id])
+                    findings = _merged(findings, self._findings(rules, facts, hop, location.place.label))
                 verdict = combine.decide(
                     [f["effect"] for f in findings], f"{hop.recipient} at {location.place.label}"
                 )
@@ -70,8 +73,10 @@ class Assembler:
                         "findings": findings,
                     }
                 )
-            rules = sorted(by_ref.get(f"h{h}", []), key=lambda r: order[r.id])
-            findings = self._findings(rules, hop.facts, hop, None)
+            findings = []
+            for k, facts in enumerate((hop.facts, *hop.variants)):
+                rules = sorted(by_ref.get(variant_ref(f"h{h}", k), []), key=lambda r: order[r.id])
+                findings = _merged(findings, self._findings(rules, facts, hop, None))
             own = combine.decide([f["effect"] for f in findings], f"the hop to {hop.recipient}")
             hop_out.append(
                 {
@@ -81,6 +86,7 @@ class Assembler:
                     "role": hop.role,
                     "purpose": hop.purpose,
                     "affiliate": hop.affiliate,
+                    "regime": regime_label(hop.regimes),
                     "decision": combine.strongest([own, *(loc["decision"] for loc in locations)]),
                     "findings": findings,
                     "locations": locations,
@@ -91,6 +97,7 @@ class Assembler:
                 "decision_id": str(uuid.uuid4()),
                 "decision": combine.strongest(h["decision"] for h in hop_out),
                 "as_of": as_of,
+                "regime": regime_label(hops[0].regimes) if hops else "gdpr",
                 "policy": {
                     "id": self.profile.id,
                     "version": self.profile.version,
@@ -195,12 +202,32 @@ class Assembler:
         self.assumptions.setdefault(_key(item), item)
 
 
+def _merged(findings: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A hop under two regimes: a rule both share fires once per regime; its finding is kept
+    once, citing both laws (`GDPR Art. 28(3)` and `UK GDPR Art. 28(3)`)."""
+    if not findings:
+        return more
+    seen = {(f["rule"], f["code"]): f for f in findings}
+    for finding in more:
+        same = seen.get((finding["rule"], finding["code"]))
+        if same is None:
+            findings.append(finding)
+        else:
+            same["basis"] += [b for b in finding["basis"] if b not in same["basis"]]
+    return findings
+
+
 def _basis(references: list[str], facts: dict[str, Any]) -> list[str]:
-    """The rule's legal references with `$fact`s filled in; a fact may give several."""
+    """The rule's legal references with `$fact`s filled in; a fact may give several. Under a
+    regime that keeps the GDPR's article numbers (the UK GDPR's Art. 28), a rule shared with
+    the GDPR cites them as that regime's."""
     out: list[str] = []
     for reference in references:
         value = _value(reference, facts)
         out.extend(value if isinstance(value, list) else [value] if value else [])
+    cite_as = facts.get("cite_gdpr_as")
+    if cite_as:
+        out = [f"{cite_as} {r.removeprefix('GDPR ')}" if r.startswith("GDPR ") else r for r in out]
     return out
 
 

@@ -91,6 +91,9 @@ class Hop(Out):
     role: str
     purpose: str | None = None
     affiliate: bool = False
+    #: the law of this hop's exporter (SPEC section 4a): `gdpr`, `uk_gdpr`, `ch_fadp`, `none`,
+    #: or two joined by `+` when the exporter is under both
+    regime: str = "gdpr"
     decision: DecisionValue
     findings: list[Finding]
     locations: list[LocationResult]
@@ -148,6 +151,8 @@ class Decision(Out):
     reference: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     logged: bool = Field(False, description="whether the decision was written to the decision log")
+    #: the root exporter's regime (SPEC section 4a)
+    regime: str = "gdpr"
     policy: PolicyVersion
     reference_data: DataVersion
     conditions: list[Action]

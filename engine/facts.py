@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import regime as regimes
 from engine import vocabulary as v
 from engine.flow import FlowRequest, Recipient
 from engine.policy_schema import Settings
-from engine.reference import AdequacyDecision, Reference, Zone
+from engine.reference import AdequacyDecision, Reference, RegimeFile, Zone
+from engine.regime_facts import NO_REGIME, RegimeTools, citations, sensitive
 from engine.resolve import Place
 
 SENSITIVE = frozenset(v.SPECIAL_CATEGORIES + v.CRIMINAL_CATEGORIES)
@@ -29,6 +31,8 @@ class LocationFacts:
     zone: str
     transfer: bool
     facts: dict[str, Any]
+    #: the same place's facts under the hop's further regimes (a dual regime: SPEC section 4a)
+    variants: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -43,6 +47,9 @@ class HopFacts:
     affiliate: bool = False
     exporter_role: str = "controller"
     controller: str | None = None
+    #: the regimes this hop is judged under; `facts` are under the first, `variants` the others
+    regimes: regimes.Regimes = (regimes.GDPR,)
+    variants: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,11 @@ def public_body(node: Recipient, parent: _Parent) -> bool:
     if node.role in ("processor", "same_entity"):
         return parent.public_body
     return node.sector == "public"
+
+
+def variant_ref(ref: str, k: int) -> str:
+    """The fact record id of a hop or place under the hop's k-th regime (the first keeps `ref`)."""
+    return ref if k == 0 else f"{ref}~{k}"
 
 
 def node_loc(node_id: str) -> str:
@@ -129,7 +141,10 @@ class FactBuilder:
         self.flow = flow
         self.as_of = as_of
         self.country = country
-        self.exporter_outside_eea = not reference.in_eea(country(flow.exporter.country) or "", as_of)
+        exporter_country = country(flow.exporter.country)
+        self.areas = reference.regime_areas(as_of)
+        self.exporter_outside_eea = not reference.in_eea(exporter_country or "", as_of)
+        self.root_regimes = regimes.at_root(self.regime_of(exporter_country), flow.exporter.subject_to_gdpr)
         self.special = bool(SENSITIVE.intersection(flow.data.categories))
         self.required_clauses = sorted(settings.dpa_required_clauses or v.ART_28_3_CLAUSES)
         subjects = set(flow.data.subjects)
@@ -139,10 +154,62 @@ class FactBuilder:
         self.categories = set(flow.data.categories)
 
     def hops(self, places: dict[str, list[Place]]) -> list[HopFacts]:
-        return [self.hop(node, parent, places[node_id]) for node, parent, node_id in walk(self.flow)]
+        """Every hop's facts, under the regimes of its own exporter (SPEC section 4a)."""
+        out = []
+        established: dict[str, str | None] = {}
+        judged: dict[str, regimes.Regimes] = {}
+        for node, parent, node_id in walk(self.flow):
+            established[node_id] = self._established(node, places[node_id])
+            if node_id == "r":
+                under = self.root_regimes
+            else:
+                parent_id = node_id.rsplit(".", 1)[0]
+                under = regimes.below(self.regime_of(established[parent_id]), judged[parent_id])
+            judged[node_id] = under
+            out.append(self.hop(node, parent, places[node_id], under, established[node_id]))
+        return out
 
-    def hop(self, node: Recipient, parent: _Parent, places: list[Place]) -> HopFacts:
-        common = self._common(node, parent)
+    def regime_of(self, country: str | None) -> str | None:
+        return regimes.of_country(country, self.as_of, self.ref.in_eea, self.areas)
+
+    def _established(self, node: Recipient, places: list[Place]) -> str | None:
+        """Where the node is established: its `country`, else its first place's."""
+        return self.country(node.country) if node.country else next((p.country for p in places), None)
+
+    def hop(
+        self,
+        node: Recipient,
+        parent: _Parent,
+        places: list[Place],
+        under: regimes.Regimes = (regimes.GDPR,),
+        established: str | None = None,
+    ) -> HopFacts:
+        """The hop's facts under its first regime, and under each further one as variants."""
+        first, *rest = [self._hop(node, parent, places, regime, established, under) for regime in under]
+        first.regimes = under
+        first.variants = [other.facts for other in rest]
+        for i, location in enumerate(first.locations):
+            location.variants = [other.locations[i].facts for other in rest]
+        return first
+
+    def _hop(
+        self,
+        node: Recipient,
+        parent: _Parent,
+        places: list[Place],
+        regime: str,
+        established: str | None,
+        under: regimes.Regimes,
+    ) -> HopFacts:
+        # `also_gdpr`: the hop needs the GDPR's clauses too, so the UK instrument is the Addendum
+        also_gdpr = regime != regimes.GDPR and regimes.GDPR in under
+        law = self.ref.regimes.get(regime)
+        common = {
+            **self._common(node, parent),
+            "regime": regime,
+            "also_gdpr": also_gdpr,
+            "cite_gdpr_as": law.cites_gdpr_as if law else None,
+        }
         hop = HopFacts(
             path=[*parent.path, node.name],
             exporter=parent.name,
@@ -154,10 +221,9 @@ class FactBuilder:
             exporter_role=parent.role,
             controller=parent.controller,
         )
-        # where the node is established: its `country`, else its first place's
-        established = self.country(node.country) if node.country else next((p.country for p in places), None)
         in_eea = established is not None and self.ref.in_eea(established, self.as_of)
-        hop.locations = [self.location(node, parent, place, common, in_eea) for place in places]
+        inside = law.in_area(established) if law else in_eea
+        hop.locations = [self.location(node, parent, place, common, in_eea, inside) for place in places]
         return hop
 
     def _common(self, node: Recipient, parent: _Parent) -> dict[str, Any]:
@@ -217,16 +283,36 @@ class FactBuilder:
         place: Place,
         common: dict[str, Any],
         recipient_in_eea: bool = False,
+        recipient_in_area: bool | None = None,
     ) -> LocationFacts:
+        """The place's facts under the hop's regime: the GDPR's from `adequacy.yaml` and
+        `instruments.yaml`, another regime's from its own file (`regime_facts.py`)."""
+        regime = common.get("regime", regimes.GDPR)
+        law = self.ref.regimes.get(regime)
         zone = self._zone(place)
+        inside = recipient_in_eea if recipient_in_area is None else recipient_in_area
         same_entity = node.role == "same_entity"
-        # EDPB Guidelines 05/2021 criteria 2 and 3: no transfer without another party
-        # receiving the data; an importer established in the EEA stays inside it even
-        # when its own staff reach the data from abroad; data in transit reach nobody
-        own_staff_inside = place.access == "own_staff" and recipient_in_eea
-        transfer = zone.transfer and not same_entity and place.access != "transit" and not own_staff_inside
+        in_area = law.in_area(place.country) if law else zone.zone == "eea"
+        # a processor's return to its own controller, where the regime does not restrict it
+        returned = (
+            law is not None and not law.processor_return_restricted and common["controller_of_exporter"]
+        )
+        # EDPB Guidelines 05/2021 criteria 2 and 3 (the ICO's three steps alike): no transfer
+        # without another party receiving the data; an importer established in the regime's
+        # area stays inside it even when its own staff reach the data from abroad; data in
+        # transit reach nobody
+        own_staff_inside = place.access == "own_staff" and inside
+        outside = not in_area if law else zone.transfer
+        transfer = (
+            outside
+            and not same_entity
+            and place.access != "transit"
+            and not own_staff_inside
+            and not returned
+        )
         importer = effective_role(node.role, parent.role)
         module = self.ref.module(parent.role, importer, common["controller_of_exporter"])
+        adequacy = law.adequacy_for(place.country, zone.zone == "eea", self.as_of) if law else zone.adequacy
         facts: dict[str, Any] = {
             **common,
             "country": place.country,
@@ -234,9 +320,11 @@ class FactBuilder:
             "place": place.label,
             "zone": zone.zone,
             "transfer": transfer,
+            "in_area": in_area,
             "access": place.access,
             "recipient_in_eea": recipient_in_eea,
-            "bridge": zone.bridge is not None and not same_entity,
+            "recipient_in_area": inside,
+            "bridge": zone.bridge is not None and not same_entity and law is None,
             "bridge_act": zone.bridge,
             "location_word": place.word,
             "is_organisation": place.organisation is not None,
@@ -246,14 +334,29 @@ class FactBuilder:
             "location_consent": node.agreement.location_consent,
             "required_module": module,
             "combines_eu_data": node.combines_eu_data,
-            **self._adequacy(node, zone.adequacy),
+            **self._adequacy(node, adequacy),
             **self._scc(node, module),
-            **self._bcr(node, parent.role, importer),
+            **self._bcr(node, parent.role, importer, law),
             **self._other_safeguards(node),
-            **self._derogation(node),
-            **self._assessment(node),
+            **self._derogation(node, law),
+            **self._assessment(node, law),
+            **self._regime(node, module, law, common.get("also_gdpr", False)),
         }
         return LocationFacts(place, zone.zone, transfer, facts)
+
+    def _regime(
+        self, node: Recipient, module: int, law: RegimeFile | None, also_gdpr: bool
+    ) -> dict[str, Any]:
+        if law is None:
+            return dict(NO_REGIME)
+        sets = {s.id: s for s in self.ref.instruments.scc_sets}
+        tools = RegimeTools(law, sets, self.as_of, also_gdpr)
+        return {
+            **NO_REGIME,
+            **tools.facts(node, module),
+            **citations(law, self.as_of),
+            **sensitive(law, self.categories),
+        }
 
     def _zone(self, place: Place) -> Zone:
         if place.word:
@@ -348,11 +451,14 @@ class FactBuilder:
         )
         return out
 
-    def _bcr(self, node: Recipient, exporter: str, importer: str) -> dict[str, Any]:
+    def _bcr(
+        self, node: Recipient, exporter: str, importer: str, law: RegimeFile | None = None
+    ) -> dict[str, Any]:
         bcr = node.agreement.safeguards.bcr
         if bcr is None:
             return {"bcr_stated": False, "bcr_counts": False, "bcr_kind": None, "bcr_problem": None}
-        kind = self.ref.bcr_kind(bcr.kind)
+        kinds = {k.kind: k for k in law.bcr_kinds} if law else None
+        kind = kinds[bcr.kind] if kinds else self.ref.bcr_kind(bcr.kind)
         problem = None
         if not bcr.approved:
             problem = "not_approved"
@@ -377,13 +483,16 @@ class FactBuilder:
             "arrangement_authorised": arrangement is not None and arrangement.authorised,
         }
 
-    def _derogation(self, node: Recipient) -> dict[str, Any]:
+    def _derogation(self, node: Recipient, law: RegimeFile | None = None) -> dict[str, Any]:
         claim = node.agreement.safeguards.derogation
         if claim is None:
             return dict(_NO_DEROGATION)
-        record = self.ref.derogation(claim.ground)
+        record = law.derogation(claim.ground) if law else self.ref.derogation(claim.ground)
+        if record is None:
+            return {**_NO_DEROGATION, "derogation_ground": claim.ground, "derogation_unknown": True}
         return {
             "derogation_stated": True,
+            "derogation_unknown": False,
             "derogation_ground": claim.ground,
             "derogation_occasional": claim.occasional,
             "derogation_occasional_required": record.occasional_required,
@@ -392,12 +501,13 @@ class FactBuilder:
             "derogation_occasional_basis": record.occasional_basis,
         }
 
-    def _assessment(self, node: Recipient) -> dict[str, Any]:
+    def _assessment(self, node: Recipient, law: RegimeFile | None = None) -> dict[str, Any]:
         s = node.agreement.safeguards
         effective = {self.ref.measure(m).effective for m in s.supplementary_measures}
         outcome = s.tia.outcome if s.tia else "none"
+        era = self.as_of >= law.assessment_required_from if law else self.ref.assessment_required(self.as_of)
         return {
-            "assessment_era": self.ref.assessment_required(self.as_of),
+            "assessment_era": era,
             "tia": outcome,
             "tia_outcome": outcome,
             "supplementary_measures": bool(s.supplementary_measures),
@@ -437,6 +547,7 @@ _NO_ADEQUACY: dict[str, Any] = {
 
 _NO_DEROGATION: dict[str, Any] = {
     "derogation_stated": False,
+    "derogation_unknown": False,
     "derogation_ground": "",
     "derogation_occasional": False,
     "derogation_occasional_required": False,

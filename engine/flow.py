@@ -130,8 +130,17 @@ class AdministrativeArrangement(Model):
     authorised: StrictBool = False
 
 
+class UkInstrument(Model):
+    """The IDTA or the UK Addendum (SPEC section 4a), with the day it was concluded."""
+
+    concluded_on: dt.date | None = None
+
+
 class Safeguards(Model):
     scc: Scc | None = None
+    #: the UK regime's own instruments (DPA 2018 s. 119A); no tool under the GDPR
+    idta: UkInstrument | None = None
+    uk_addendum: UkInstrument | None = None
     bcr: Bcr | None = None
     ad_hoc_clauses: StrictBool = False
     code_of_conduct: StrictBool = False
@@ -177,6 +186,9 @@ class Exporter(Model):
     country: CountryRef
     role: ExporterRole = "controller"
     public_body: StrictBool = False
+    #: Art. 3(2): required for an exporter outside the EEA, the UK and Switzerland; for a UK or
+    #: Swiss exporter, true adds the GDPR to its own regime (SPEC sections 2 and 4a)
+    subject_to_gdpr: StrictBool | None = None
 
 
 class Data(Model):

@@ -42,6 +42,9 @@ MECHANISMS: dict[str, dict[str, Any]] = {
             "safeguards": {"derogation": {"ground": "explicit_consent", "occasional": True}},
         },
     },
+    # the UK's own tools (SPEC section 4a): the IDTA, and the UK Extension listing
+    "idta": {"agreement": {"dpa": {"signed": True}, "safeguards": {"idta": {}, **ASSESSED}}},
+    "uk_extension": {"certifications": ["uk-us-data-bridge"], "agreement": {"dpa": {"signed": True}}},
     # revision 2: keys held in the EEA do not protect data a clear-text recipient reads
     "measures": {
         "agreement": {
@@ -53,6 +56,20 @@ MECHANISMS: dict[str, dict[str, Any]] = {
             },
         }
     },
+}
+
+
+#: the Dutch exporter's matrix uses these; the UK's own tools have their own axis below
+EU_MECHANISMS = ("none", "scc", "bcr", "dpf", "consent_via_processor", "measures")
+#: the regime axis (SPEC section 4a): an exporter under each other regime, under the law alone,
+#: from the first fixed date after the UK left the EEA
+REGIME_EXPORTERS: dict[str, dict[str, Any]] = {
+    "uk_gdpr": {"name": "Exporter", "country": "GB"},
+    "none": {"name": "Exporter", "country": "CA", "subject_to_gdpr": False},
+}
+REGIME_MECHANISMS = {
+    "uk_gdpr": ("none", "scc", "idta", "bcr", "dpf", "uk_extension"),
+    "none": ("none", "scc"),
 }
 
 
@@ -79,17 +96,18 @@ INTERMEDIARY = {
 }
 
 
-def _flow(country: str, mechanism: str, policy: str, on: dt.date) -> dict[str, Any]:
+def _flow(country: str, mechanism: str, policy: str, on: dt.date, regime: str = "gdpr") -> dict[str, Any]:
     spec = dict(MECHANISMS[mechanism])
     via = spec.pop("via", None)
     recipient = {"name": "Recipient", "role": "processor", "country": country, **spec}
     if via:
         recipient = {**INTERMEDIARY, "sub_processors": [recipient]}
+    exporter = REGIME_EXPORTERS.get(regime, {"name": "Exporter", "country": "NL", "public_body": True})
     return {
         "as_of": on.isoformat(),
         "policy": policy,
         "data": {"subjects": ["customers"]},
-        "exporter": {"name": "Exporter", "country": "NL", "public_body": True},
+        "exporter": exporter,
         "recipient": recipient,
     }
 
@@ -104,15 +122,26 @@ def build(engine: Engine) -> dict[str, Any]:
     dates = (*FIXED_DATES, reference_date(engine))
     matrix = {
         f"{country} {policy} {on.isoformat()}": {
-            m: _cell(engine, _flow(country, m, policy, on)) for m in MECHANISMS
+            m: _cell(engine, _flow(country, m, policy, on)) for m in EU_MECHANISMS
         }
         for country in countries(engine)
         for policy in POLICIES
         for on in dates
     }
+    matrix |= {
+        f"{country} gdpr {on.isoformat()} {regime}": {
+            m: _cell(engine, _flow(country, m, "gdpr", on, regime)) for m in mechanisms
+        }
+        for regime, mechanisms in REGIME_MECHANISMS.items()
+        for country in countries(engine)
+        for on in dates[1:]
+    }
+    exporters = ", ".join(f"{regime} from {e['country']}" for regime, e in REGIME_EXPORTERS.items())
     return {
         "about": "Decisions of a controller (NL, public body) engaging a processor in each country; "
-        f"mechanism {'/'.join(MECHANISMS)}; regenerate with `doorgifte golden --write`.",
+        f"mechanism {'/'.join(EU_MECHANISMS)}; and, keyed with a fourth part, of an exporter under "
+        f"each other regime ({exporters}); "
+        "regenerate with `doorgifte golden --write`.",
         "dates": [d.isoformat() for d in dates],
         "policies": list(POLICIES),
         "matrix": matrix,
@@ -136,10 +165,10 @@ def committed_flows(
     codes), optionally only for some countries. The replay gate logs these and decides them
     again, so a change of rules or data shows up as changed decisions."""
     for key, cells in golden["matrix"].items():
-        country, policy, on = key.split(" ")
+        country, policy, on, *regime = key.split(" ")
         if countries and country not in countries:
             continue
         for mechanism, cell in cells.items():
             decision, _, codes = cell.partition(" ")
-            flow = _flow(country, mechanism, policy, dt.date.fromisoformat(on))
+            flow = _flow(country, mechanism, policy, dt.date.fromisoformat(on), *regime)
             yield f"{key} {mechanism}", flow, decision, codes.split(",") if codes else []

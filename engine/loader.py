@@ -112,7 +112,11 @@ def _read_profile(path: Path) -> tuple[ProfileFile, YamlDoc, dict[str, RuleSourc
                     )
                 )
             sources[rule.id] = RuleSource(included, ("rules", i))
-            rules.append(rule)
+            if not _narrows(rule, rule_file.regime):
+                problems.append(
+                    included.problem(("rules", i, "when", "regime"), "outside the file's regimes")
+                )
+            rules.append(_under(rule, rule_file.regime))
         for i, conclusion in enumerate(rule_file.conclusions):
             if conclusion.id in sources:
                 first = sources[conclusion.id]
@@ -127,6 +131,23 @@ def _read_profile(path: Path) -> tuple[ProfileFile, YamlDoc, dict[str, RuleSourc
     if problems:
         raise LoadProblems(problems)
     return profile.model_copy(update={"rules": rules, "conclusions": conclusions}), doc, sources
+
+
+def _narrows(rule: Rule, regimes: list[str] | None) -> bool:
+    """A rule's own `regime` may only narrow its file's."""
+    own = rule.when.get("regime")
+    if not regimes or own is None:
+        return True
+    named = own.get("in", []) if isinstance(own, dict) else [own]
+    return isinstance(named, list) and bool(named) and set(named) <= set(regimes)
+
+
+def _under(rule: Rule, regimes: list[str] | None) -> Rule:
+    """A rule of a law's file matches only hops judged under that law (SPEC section 4a)."""
+    if not regimes or "regime" in rule.when:
+        return rule  # a rule may narrow its file's regimes itself (`validate.py` checks the subset)
+    condition: Any = regimes[0] if len(regimes) == 1 else {"in": list(regimes)}
+    return rule.model_copy(update={"when": {**rule.when, "regime": condition}})
 
 
 def _read_catalogue(directory: Path, problems: list[LoadProblem]) -> dict[str, dict[str, str]]:

@@ -45,6 +45,7 @@ class LabelFile(BaseModel):
     exclusions: ByLang
     bcr_kinds: ByLang
     reasons: ByLang
+    categories: ByLang
 
 
 #: the title of each SCC set, per language (SPEC section 10: "Uitvoeringsbesluit (EU) 2021/914")
@@ -78,6 +79,22 @@ PARAM_KINDS = {
     "missing": "clauses",
     "kind": "bcr_kinds",
     "reason": "reasons",
+    "categories": "categories",
+}
+
+
+#: the UK's own transfer tools, by id (SPEC section 4a; nl-terms.md 1c: no Dutch names)
+INSTRUMENT_TITLES = {
+    "en": {
+        "idta": "International Data Transfer Agreement (IDTA)",
+        "uk_addendum": "UK Addendum to the 2021 EU standard contractual clauses",
+        None: "transfer tool",
+    },
+    "nl": {
+        "idta": "International Data Transfer Agreement (IDTA)",
+        "uk_addendum": "UK Addendum bij de EU-standaardcontractbepalingen van 2021",
+        None: "doorgifte-instrument",
+    },
 }
 
 
@@ -100,6 +117,8 @@ class Localiser:
         out = dict(values)
         if "decision" in out:
             out["decision_title"] = SCC_TITLES[lang].get(out["decision"], out["decision"])
+        if "instrument" in out:
+            out["instrument_title"] = INSTRUMENT_TITLES[lang].get(out["instrument"], out["instrument"])
         for name, kind in PARAM_KINDS.items():
             if name in out:
                 out[name] = self.words(kind, out[name], lang)
@@ -127,8 +146,14 @@ class Localiser:
         changes: dict[str, Any] = {}
         if "decision" in values:
             changes["decision_title"] = SCC_TITLES["en"].get(values["decision"], values["decision"])
+        if "instrument" in values:
+            changes["instrument_title"] = INSTRUMENT_TITLES["en"].get(
+                values["instrument"], values["instrument"]
+            )
         if "ground" in values:
             changes["ground"] = self.words("derogations", values["ground"], "en")
+        if "categories" in values:
+            changes["categories"] = self.words("categories", values["categories"], "en")
         words = self.labels.location_words.get("en", {})
         if values.get("location") in words:
             changes["location"] = words[values["location"]]

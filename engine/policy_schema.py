@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine import vocabulary as v
+from engine.regime import LAW_TOPICS, REGIMES, TOOL_PROBLEMS
 
 BOOL = "bool"
 INT = "int"
@@ -42,6 +43,8 @@ COMMON_FACTS: dict[str, Any] = {
     "special_data": BOOL,
     "employee_data": BOOL,
     "subject_to_gdpr": BOOL,
+    #: the law the hop is judged under (SPEC section 4a); a rule file's `regime` adds it
+    "regime": REGIMES,
 }
 
 HOP_FACTS: dict[str, Any] = {
@@ -66,6 +69,16 @@ LOCATION_FACTS: dict[str, Any] = {
     **COMMON_FACTS,
     "zone": v.ZONES,
     "transfer": BOOL,
+    # the hop's regime (SPEC section 4a): inside its own area (the EEA under the GDPR), and
+    # its own tools: which count on the date, and whether they exist yet
+    "in_area": BOOL,
+    "recipient_in_area": BOOL,
+    "tools_era": BOOL,
+    "tool_stated": BOOL,
+    "tool_counts": BOOL,
+    "tool_transitional": BOOL,
+    "tool_problem": TOOL_PROBLEMS,
+    "sensitive_to_identify": BOOL,
     "access": v.ACCESS,
     "recipient_in_eea": BOOL,
     "bridge": BOOL,
@@ -101,6 +114,7 @@ LOCATION_FACTS: dict[str, Any] = {
     "arrangement_authorised": BOOL,
     # Art. 49 derogations as stated, with what the reference data say of the ground
     "derogation_stated": BOOL,
+    "derogation_unknown": BOOL,
     "derogation_ground": ("", *v.DEROGATIONS),
     "derogation_occasional": BOOL,
     "derogation_occasional_required": BOOL,
@@ -149,6 +163,14 @@ PARAM_FACTS: dict[str, set[str]] = {
         "measures",
         "bridge_act",
         "home_country",
+        "tool_counted",
+        "tool_act",
+        "tool_to_sign",
+        "tool_to_sign_act",
+        "legacy_new_contracts_until",
+        "legacy_concluded_contracts_until",
+        "sensitive_categories",
+        *(f"law_{topic}" for topic in LAW_TOPICS),
     },
 }
 
@@ -231,6 +253,10 @@ class ProfileFile(Strict):
 
 
 class RuleFile(Strict):
+    #: the regimes the file's rules judge under (SPEC section 4a): the loader adds the condition
+    #: to each rule, so a law's rules never fire for a hop under another law; absent, the rules
+    #: apply under every regime (a profile's own rules, such as EU residency)
+    regime: list[Literal[REGIMES]] | None = None  # type: ignore[valid-type]
     conclusions: list[Conclusion] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
 

@@ -49,9 +49,11 @@ class Report:
 
 
 def default_policy(path: Path) -> str:
-    """`nl-gov.cases.yaml` -> nl-gov; a file inside a profile directory -> that directory."""
-    if (path.parent / "profile.yaml").exists():
-        return path.parent.name
+    """`nl-gov.cases.yaml` -> nl-gov; a file inside a profile directory, or a folder of it
+    (`gdpr/uk/`), -> that directory."""
+    for folder in (path.parent, path.parent.parent):
+        if (folder / "profile.yaml").exists():
+            return folder.name
     return path.name.removesuffix(".cases.yaml").split(".")[0]
 
 

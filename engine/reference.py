@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -312,6 +312,112 @@ class ProviderFile(Record):
     unconfirmed: list[UnconfirmedRegion] = Field(default_factory=list)
 
 
+# ----------------------------------------------------------------- regimes
+# The transfer law of a regime other than the GDPR (SPEC section 4a), one file per regime in
+# `adequacy_data/regimes/`: its own area, its adequacy records, the clauses that count on a
+# date, its derogations, from when an assessment is due, and which articles say so on the
+# date. The rules in `policies/gdpr/<regime>/` decide what follows, exactly as
+# `policies/gdpr/*.yaml` do from `adequacy.yaml` and `instruments.yaml`.
+
+#: the places an adequacy record of a regime may name besides one country: every EEA state on the date
+AREA_EEA = "EEA"
+
+
+class LawPeriod(Record):
+    """The provisions that govern each question in a period: `topic -> citations`."""
+
+    from_: dt.date = Field(alias="from")
+    until: dt.date | None = None
+    citations: dict[str, list[Annotated[str, Field(min_length=2)]]]
+    source: str
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.from_ <= on and (self.until is None or on <= self.until)
+
+
+class Tool(Record):
+    """A transfer instrument of the regime (the IDTA, the UK Addendum; the adapted EU clauses)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    act: str
+    applies_from: dt.date
+    #: the request field that states it: `safeguards.idta`, `safeguards.uk_addendum`, or the
+    #: EU clauses themselves (`scc`) when the regime adopts them with its own adaptations
+    stated_by: Literal["idta", "uk_addendum", "scc"]
+    #: the EU clause set the instrument amends or adapts, when it does not stand alone
+    with_clauses: Literal[v.SCC_DECISIONS] | None = None  # type: ignore[valid-type]
+    source: str
+    last_reviewed: dt.date
+
+
+class LegacyClauses(Record):
+    """The old EU clause sets under the regime's own transition."""
+
+    sets: list[Literal[v.SCC_DECISIONS]]  # type: ignore[valid-type]
+    new_contracts_until: dt.date
+    concluded_contracts_until: dt.date
+    source: str
+    confidence: Literal["high", "medium", "low"]
+    last_reviewed: dt.date
+
+
+class RegimeAdequacy(AdequacyDecision):
+    """An adequacy record of the regime: one country, or every EEA state (`area: EEA`)."""
+
+    area: Literal["EEA"] | None = None
+
+    @property
+    def place(self) -> str:
+        return self.area or super().place
+
+
+class RegimeFile(Record):
+    regime: Literal["uk_gdpr", "ch_fadp"]
+    name: str
+    #: the regime's own area: no transfer inside it
+    area: list[Alpha2]
+    applies_from: dt.date
+    version: dt.date
+    last_reviewed: dt.date
+    sources: dict[str, Url]
+    law: list[LawPeriod]
+    adequacy: list[RegimeAdequacy]
+    tools: list[Tool]
+    legacy_clauses: LegacyClauses
+    #: from when a transfer on a safeguard needs an assessment of the destination
+    assessment_required_from: dt.date
+    bcr_kinds: list[BcrKind]
+    #: the Art. 49 (or FADP Art. 17) grounds the regime knows, with their limits
+    derogations: list[DerogationRecord]
+    #: how the regime cites the GDPR's articles it keeps with their numbers ("UK GDPR" for Art. 28:
+    #: a rule shared with the GDPR cites `GDPR Art. 28(2)` as `UK GDPR Art. 28(2)` for this regime)
+    cites_gdpr_as: str | None = None
+    #: whether a processor's transfer back to its own controller is a transfer under the regime
+    #: (the ICO: it is not a restricted transfer)
+    processor_return_restricted: bool = True
+    #: data categories a US recipient must be told to treat as sensitive (UK Extension)
+    identify_as_sensitive: list[Literal[v.CATEGORIES]] = Field(default_factory=list)  # type: ignore[valid-type]
+
+    def citations(self, topic: str, on: dt.date) -> list[str]:
+        """The provisions on `topic` in force on `on` (the first period's before the regime began)."""
+        period = next((p for p in self.law if p.in_force(on)), self.law[0])
+        return list(period.citations.get(topic, []))
+
+    def in_area(self, country: str | None) -> bool:
+        return country in self.area
+
+    def adequacy_for(self, country: str | None, in_eea: bool, on: dt.date) -> RegimeAdequacy | None:
+        """The regime's adequacy record in force for a country on a date."""
+        places = {country, AREA_EEA if in_eea else None} - {None}
+        return next((d for d in self.adequacy if d.place in places and d.in_force(on)), None)
+
+    def tool(self, tool_id: str) -> Tool:
+        return next(t for t in self.tools if t.id == tool_id)
+
+    def derogation(self, ground: str) -> DerogationRecord | None:
+        return next((d for d in self.derogations if d.id == ground), None)
+
+
 # ----------------------------------------------------------------- queries
 
 
@@ -337,6 +443,8 @@ class Reference:
     aliases: AliasesFile
     providers: dict[str, ProviderFile]
     version: str
+    #: the UK's and Switzerland's transfer law, by regime id
+    regimes: dict[str, RegimeFile] = field(default_factory=dict)
 
     def unreviewed(self, on: dt.date, max_age_days: int = REVIEW_MAX_DAYS) -> list[str]:
         """Every file and dated record whose `last_reviewed` is more than `max_age_days` before `on`
@@ -349,6 +457,11 @@ class Reference:
         dated += [(f"adequacy decision {d.id}", d.last_reviewed) for d in self.adequacy.decisions]
         dated += [(f"clauses {s.id}", s.last_reviewed) for s in self.instruments.scc_sets]
         dated += [(f"regions of {p}", f.last_reviewed) for p, f in sorted(self.providers.items())]
+        for rid, regime in sorted(self.regimes.items()):
+            dated.append((f"regime {rid}", regime.last_reviewed))
+            dated += [(f"{rid} adequacy {d.id}", d.last_reviewed) for d in regime.adequacy]
+            dated += [(f"{rid} tool {t.id}", t.last_reviewed) for t in regime.tools]
+            dated.append((f"{rid} legacy clauses", regime.legacy_clauses.last_reviewed))
         return [
             f"{name}: last reviewed {day.isoformat()}"
             + (
@@ -415,6 +528,10 @@ class Reference:
             return Zone("third_country", True)
         partial = decision.scope.kind != "full"
         return Zone("adequate_partial" if partial else "adequate", True, adequacy=decision)
+
+    def regime_areas(self, on: dt.date) -> dict[str, str]:
+        """country -> the regime whose own area it is on `on` (SPEC section 4a)."""
+        return {c: r.regime for r in self.regimes.values() if r.applies_from <= on for c in r.area}
 
     def region(self, provider: str, region: str) -> Region | None:
         """A region by its id as the provider spells it, in another letter case, or by its
@@ -503,10 +620,12 @@ def load_reference(data_dir: Path) -> Reference:
     hasher = hashlib.sha256()
     names = list(FILES)
     region_files = sorted((data_dir / "regions").glob("*.yaml"))
-    for path in [*(data_dir / n for n in names), *region_files]:
+    regime_files = sorted((data_dir / "regimes").glob("*.yaml"))
+    folder_models: dict[str, type[BaseModel]] = {"regions": ProviderFile, "regimes": RegimeFile}
+    for path in [*(data_dir / n for n in names), *region_files, *regime_files]:
         try:
             doc = read(path)
-            model = ProviderFile if path.parent.name == "regions" else FILES[path.name]
+            model = folder_models.get(path.parent.name) or FILES[path.name]
             parsed[str(path)] = doc.validate(model)
             docs[str(path)] = doc
             hasher.update(path.read_bytes())
@@ -527,6 +646,7 @@ def load_reference(data_dir: Path) -> Reference:
         aliases=get("aliases.yaml"),  # type: ignore[arg-type]
         providers=providers,  # type: ignore[arg-type]
         version=f"{reviewed.isoformat()}.{hasher.hexdigest()[:10]}",
+        regimes={r.regime: r for r in (parsed[str(f)] for f in regime_files)},  # type: ignore[attr-defined,misc]
     )
     from engine.validate import check_reference
 

@@ -21,7 +21,7 @@ from engine.yamlfile import YamlDoc
 
 if TYPE_CHECKING:
     from engine.loader import Profile
-    from engine.reference import Reference
+    from engine.reference import AdequacyDecision, Reference, RegimeFile
 
 #: what every finding's message may name besides its params (assemble.py, localise.py)
 CONTEXT = {"party", "location", "controller", "controller_cap"}
@@ -269,7 +269,56 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
                 problems.append(
                     doc.problem(("regions", i, "sources"), f"unknown source keys {sorted(unknown)}")
                 )
+    for rid, regime in ref.regimes.items():
+        problems.extend(_regime_problems(ref, regime, docs[str(data_dir / "regimes" / f"{rid}.yaml")]))
     return problems
+
+
+def _regime_problems(ref: Reference, regime: RegimeFile, doc: YamlDoc) -> list[LoadProblem]:
+    """A regime file's cross-checks: source keys, dated periods that tile time from the
+    regime's start, one adequacy record per place and day, and every ground and tool known."""
+    out: list[LoadProblem] = []
+    keyed: list[tuple[tuple[str | int, ...], str]] = [
+        (("law", i), p.source) for i, p in enumerate(regime.law)
+    ]
+    keyed += [(("tools", i), t.source) for i, t in enumerate(regime.tools)]
+    keyed.append((("legacy_clauses",), regime.legacy_clauses.source))
+    out += [
+        doc.problem((*loc, "source"), f"unknown source key {key!r}")
+        for loc, key in keyed
+        if key not in regime.sources
+    ]
+    if not regime.law or regime.law[0].from_ != regime.applies_from:
+        out.append(
+            doc.problem(("law",), f"the first period must start on applies_from {regime.applies_from}")
+        )
+    for i, (a, b) in enumerate(zip(regime.law, regime.law[1:], strict=False)):
+        if a.until is None or a.until + dt.timedelta(days=1) != b.from_:
+            out.append(doc.problem(("law", i + 1), "periods must follow each other without gap or overlap"))
+    if regime.law and regime.law[-1].until is not None:
+        out.append(doc.problem(("law",), "the last period must be open-ended (until: null)"))
+    seen: set[str] = set()
+    for i, d in enumerate(regime.adequacy):
+        if sum(x is not None for x in (d.country, d.organisation, d.area)) != 1:
+            out.append(doc.problem(("adequacy", i), "a record names one country, organisation or area"))
+        if d.id in seen:
+            out.append(doc.problem(("adequacy", i, "id"), f"duplicate id {d.id!r}"))
+        seen.add(d.id)
+        if d.country in regime.area:
+            out.append(doc.problem(("adequacy", i, "country"), "the regime's own area needs no adequacy"))
+        for other in regime.adequacy[i + 1 :]:
+            if other.place == d.place and _both_in_force(d, other):
+                out.append(doc.problem(("adequacy", i), f"{d.id} and {other.id} are both in force"))
+    missing = {t.with_clauses for t in regime.tools if t.with_clauses} - {
+        s.id for s in ref.instruments.scc_sets
+    }
+    out += [doc.problem(("tools",), f"unknown clause set {m!r}") for m in sorted(missing)]
+    return out
+
+
+def _both_in_force(a: AdequacyDecision, b: AdequacyDecision) -> bool:
+    start = max(a.applies_from, b.applies_from)
+    return a.in_force(start) and b.in_force(start)
 
 
 #: every role pair a hop can have (exporter, importer, importer is the exporter's own controller)

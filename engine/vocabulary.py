@@ -118,6 +118,10 @@ CONDITION_CODES = (
     "transfer.inform_supervisory_authority",
     "transfer.inform_data_subjects",
     "processing.assess_third_country_access",
+    "scope.assess_local_export_rules",
+    "transfer.sign_idta",
+    "transfer.assess_risk",
+    "transfer.identify_sensitive_data",
 )
 DENIAL_CODES = (
     "subprocessor.authorisation_refused",
@@ -128,7 +132,7 @@ DENIAL_CODES = (
 )
 CUSTOM_CODE_PREFIX = "policy."
 #: message parameters the engine derives from another parameter (`decision_title` from `decision`)
-DERIVED_PARAMS = {"decision_title": "decision"}
+DERIVED_PARAMS = {"decision_title": "decision", "instrument_title": "instrument"}
 
 DEROGATIONS = (
     "explicit_consent",

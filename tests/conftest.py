@@ -9,7 +9,7 @@ import pytest
 
 from engine.api import Engine
 
-TODAY = dt.date(2026, 11, 23)
+TODAY = dt.date(2026, 12, 2)
 
 
 @pytest.fixture(scope="session")

@@ -32,10 +32,7 @@ def tool() -> Path:
 
 #: shared cases of contract sections not built yet, each with its issue. The test fails as
 #: soon as one of them passes, so this list can only shrink.
-PENDING = {
-    "example-r2-uk-exporter-needs-the-idta": "issue 17: the UK regime (SPEC section 4a)",
-    "example-r2-exporter-outside-europe-needs-its-status": "issue 17: exporters elsewhere (SPEC 4a)",
-}
+PENDING: dict[str, str] = {}
 
 
 def test_shared_contract_cases_pass(server, tool):

@@ -123,7 +123,8 @@ def test_legacy_clauses_window(ref, on, concluded, counts, transitional):
 
 def _copy_data(tmp_path: Path) -> Path:
     target = tmp_path / "data"
-    (target / "regions").mkdir(parents=True)
+    for folder in ("regions", "regimes"):
+        (target / folder).mkdir(parents=True)
     for path in DATA.rglob("*.yaml"):
         (target / path.relative_to(DATA)).write_bytes(path.read_bytes())
     return target
