@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from engine.errors import Problem, RequestInvalid, did_you_mean
+from engine.flow import FlowRequest
 
 
 def loc_text(loc: tuple[Any, ...]) -> str:
@@ -61,64 +62,30 @@ def pydantic_problems(exc: ValidationError) -> list[Problem]:
     return problems
 
 
-_FIELDS = {
-    "": [
-        "as_of",
-        "reference",
-        "labels",
-        "dry_run",
-        "scenario",
-        "horizon",
-        "policy",
-        "lang",
-        "data",
-        "exporter",
-        "recipient",
-    ],
-    "scenario": ["title", "adequacy_end", "adequacy_add", "instrument_end"],
-    "adequacy_end": ["decision", "on"],
-    "instrument_end": ["decision", "on"],
-    "adequacy_add": ["country", "scope", "from", "until", "act"],
-    "exporter": ["name", "country", "role", "public_body"],
-    "recipient": [
-        "name",
-        "role",
-        "country",
-        "locations",
-        "subject_to_gdpr",
-        "sector",
-        "certifications",
-        "agreement",
-        "sub_processors",
-    ],
-    "agreement": [
-        "dpa",
-        "joint_arrangement",
-        "authorisation",
-        "flow_down",
-        "instructed",
-        "location_consent",
-        "safeguards",
-    ],
-    "safeguards": [
-        "scc",
-        "bcr",
-        "ad_hoc_clauses",
-        "code_of_conduct",
-        "certification",
-        "public_authority_instrument",
-        "derogation",
-        "tia",
-        "supplementary_measures",
-    ],
-    "dpa": ["signed", "clauses"],
-    "authorisation": ["kind", "written", "granted", "notified", "objection_period_elapsed", "objected"],
-    "data": ["categories", "subjects"],
-    "scc": ["module", "decision", "concluded_on"],
-    "bcr": ["kind", "approved"],
-    "derogation": ["ground", "occasional"],
-    "tia": ["outcome"],
-}
+def _model_fields() -> dict[str, list[str]]:
+    """Every request object's field names, by the field that holds it (`scc` -> module,
+    decision, concluded_on), read from the request models so a new field is never missed."""
+    found: dict[str, list[str]] = {"": [i.alias or f for f, i in FlowRequest.model_fields.items()]}
+    todo: list[tuple[str, type[BaseModel]]] = [("", FlowRequest)]
+    while todo:
+        _, model = todo.pop()
+        for name, info in model.model_fields.items():
+            inner = [m for m in _models_in(info.annotation) if name not in found]
+            if inner:  # a location is one of several objects: their fields together
+                found[name] = list(
+                    dict.fromkeys(i.alias or f for m in inner for f, i in m.model_fields.items())
+                )
+                todo += [(name, m) for m in inner]
+    return found
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+_FIELDS = _model_fields()
 
 
 def _known_fields_hint(loc: tuple[Any, ...]) -> str | None:
