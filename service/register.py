@@ -43,12 +43,14 @@ FIELDS = (
     "decision_id",
     "decided_at",
     "changes_on",
+    "regime",
 )
 
 #: allow codes that carry a transfer, in the order of the law's hierarchy (Art. 45, 46, 49)
 MECHANISMS = {
     "transfer.adequacy": "adequacy",
     "transfer.safeguard_scc": "scc",
+    "transfer.safeguard_instrument": "instrument",
     "transfer.safeguard_bcr": "bcr",
     "transfer.safeguard_ad_hoc_clauses": "ad_hoc_clauses",
     "transfer.safeguard_code_of_conduct": "code_of_conduct",
@@ -62,6 +64,7 @@ MECHANISMS = {
 ASSESSMENT = (
     ("transfer.no_effective_measures", "no_effective_measures"),
     ("transfer.assess_impact", "needed"),
+    ("transfer.assess_risk", "risk_assessment_needed"),
     ("transfer.apply_supplementary_measures", "measures_needed"),
     ("transfer.assessment_no_problematic_law", "done"),
     ("transfer.supplementary_measures_in_place", "done"),
@@ -117,6 +120,7 @@ def transfer_row(hop: dict[str, Any], location: dict[str, Any], actions: ActionI
         "path": list(path),
         "recipient": hop["recipient"],
         "role": hop["role"],
+        "regime": hop.get("regime", "gdpr"),
         "country": place.get("country"),
         "location": place_text(place),
         "zone": location["zone"],
@@ -145,6 +149,8 @@ def _detail(kind: str, params: dict[str, Any]) -> str | None:
         return f"module {params.get('module')}, {params.get('decision')}"
     if kind == "bcr":
         return params.get("kind")
+    if kind == "instrument":
+        return params.get("instrument")
     if kind == "derogation":
         return params.get("ground")
     return None

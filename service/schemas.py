@@ -416,6 +416,7 @@ class RegisterRow(Out):
     mechanism: Literal[
         "adequacy",
         "scc",
+        "instrument",
         "bcr",
         "ad_hoc_clauses",
         "code_of_conduct",
@@ -424,13 +425,19 @@ class RegisterRow(Out):
         "administrative_arrangement",
         "derogation",
         "none",
-    ] = Field(description="the transfer tool the decision found: Art. 45, 46 or 49; none: no tool yet")
-    mechanism_detail: str | None = Field(
-        description="adequacy: the act; scc: module and set (`module 2, 2021/914`); bcr: its kind; "
-        "derogation: its ground"
+    ] = Field(
+        description="the transfer tool the decision found: Art. 45, 46 or 49; instrument: the regime's "
+        "own clauses (the IDTA, the UK Addendum); none: no tool yet"
     )
-    assessment: Literal["done", "needed", "measures_needed", "no_effective_measures", "not_needed"] = Field(
-        description="the transfer impact assessment an Art. 46 tool needs"
+    mechanism_detail: str | None = Field(
+        description="adequacy: the act; scc: module and set (`module 2, 2021/914`); instrument: its id "
+        "(`idta`, `uk_addendum`); bcr: its kind; derogation: its ground"
+    )
+    assessment: Literal[
+        "done", "needed", "risk_assessment_needed", "measures_needed", "no_effective_measures", "not_needed"
+    ] = Field(
+        description="the assessment an Art. 46 tool needs: the transfer impact assessment, or under the "
+        "UK GDPR the transfer risk assessment (`risk_assessment_needed`)"
     )
     decision: DecisionValue = Field(description="the decision at this location")
     open_actions: list[str] = Field(
@@ -439,6 +446,10 @@ class RegisterRow(Out):
     decision_id: str
     decided_at: str
     changes_on: dt.date | None = Field(description="the logged decision's horizon date, if it had one")
+    regime: str = Field(
+        description="the law the transfer is judged under (SPEC section 4a): gdpr, uk_gdpr, ch_fadp, none, "
+        "or two joined by + for an exporter under both"
+    )
 
 
 class TransferRegister(Out):

@@ -212,6 +212,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "doorgifte: besluiten over doorgiften van persoonsgegevens, met de wet erbij.",
     ),
     "role_processor": ("processor", "verwerker"),
+    "regime": ("Law", "Recht"),
+    "regime_gdpr": ("GDPR", "AVG"),
+    "regime_uk_gdpr": ("UK GDPR", "UK GDPR"),
+    "regime_ch_fadp": ("Swiss FADP", "Zwitserse DSG (nFADP)"),
+    "regime_none": ("none of the modelled laws", "AVG niet van toepassing"),
     "role_controller": ("controller", "verwerkingsverantwoordelijke"),
     "role_joint_controller": ("joint controller", "gezamenlijke verwerkingsverantwoordelijke"),
     "role_same_entity": ("own staff or branch", "eigen medewerkers of vestiging"),
@@ -222,6 +227,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "mechanism_adequacy": ("adequacy decision", "adequaatheidsbesluit"),
     "mechanism_scc": ("standard contractual clauses", "standaardcontractbepalingen (SCC's)"),
     "mechanism_bcr": ("binding corporate rules", "bindende bedrijfsvoorschriften (BCR)"),
+    "mechanism_instrument": (
+        "the regime's own clauses (IDTA, UK Addendum)",
+        "eigen instrument van het regime (IDTA, UK Addendum)",
+    ),
     "mechanism_ad_hoc_clauses": ("authorised ad hoc clauses", "contractbepalingen met toestemming van de AP"),
     "mechanism_code_of_conduct": ("approved code of conduct", "goedgekeurde gedragscode"),
     "mechanism_certification": ("approved certification", "goedgekeurd certificeringsmechanisme"),
@@ -237,6 +246,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "mechanism_none": ("none yet", "nog geen"),
     "assessment_no_effective_measures": ("no effective measures", "geen doeltreffende maatregelen"),
     "assessment_needed": ("impact assessment needed", "DTIA nodig"),
+    "assessment_risk_assessment_needed": (
+        "UK transfer risk assessment needed",
+        "transfer risk assessment (UK) nodig",
+    ),
     "assessment_measures_needed": ("supplementary measures needed", "aanvullende maatregelen nodig"),
     "assessment_done": ("done", "uitgevoerd"),
     "assessment_not_needed": ("not needed", "niet nodig"),
@@ -268,6 +281,10 @@ class Words:
 
     def zone_name(self, zone: str | None) -> str:
         return self.id_name("zone", zone)
+
+    def regime_name(self, regime: str | None) -> str:
+        """A hop's regime in words; two regimes (`uk_gdpr+gdpr`) joined by `+`."""
+        return " + ".join(self.id_name("regime", r) for r in (regime or "gdpr").split("+"))
 
     def id_name(self, kind: str, value: str | None) -> str:
         """A contract id of `kind` (zone, mechanism, assessment) in words; an id without words

@@ -266,7 +266,8 @@ def test_every_word_a_template_uses_exists_in_both_languages():
     used = set()
     for template in TEMPLATES.glob("*.html"):
         source = template.read_text(encoding="utf-8")
-        used |= set(re.findall(r"\bt\.([a-z_]+)\b", source)) - {"role_name", "zone_name", "id_name"}
+        methods = {name for name, value in vars(text.Words).items() if callable(value)}
+        used |= set(re.findall(r"\bt\.([a-z_]+)\b", source)) - methods
         used |= set(re.findall(r"\bt\(\"([a-z_]+)\"", source))
     assert used and used <= set(text.TEXT), used - set(text.TEXT)
     assert all(en.strip() and nl.strip() for en, nl in text.TEXT.values())
@@ -278,12 +279,14 @@ def test_every_register_id_has_words_in_both_languages():
     """The register's mechanisms and assessments, the roles and the zones read as words on the
     Dutch page; a new id in the register or the vocabulary without words fails here."""
     from engine import vocabulary
+    from engine.regime import REGIMES
     from service import register
 
     ids = {("mechanism", m) for m in [*register.MECHANISMS.values(), "none"]}
     ids |= {("assessment", a) for _, a in register.ASSESSMENT}
     ids |= {("role", r) for r in vocabulary.as_dict()["roles"]}
     ids |= {("zone", z) for z in vocabulary.as_dict()["zones"]}
+    ids |= {("regime", r) for r in REGIMES}
     missing = sorted(f"{kind}_{value}" for kind, value in ids if f"{kind}_{value}" not in text.TEXT)
     assert missing == []
     assert text.Words("nl").id_name("mechanism", "scc") == "standaardcontractbepalingen (SCC's)"

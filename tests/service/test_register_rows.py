@@ -70,8 +70,30 @@ def test_one_row_per_transfer_with_every_field(engine):
         "decision_id": entry["decision_id"],
         "decided_at": "2026-11-22T10:00:00.000000Z",
         "changes_on": "2027-01-01",
+        "regime": "gdpr",
     }
     assert list(row) == list(register.FIELDS)
+
+
+def test_a_uk_exporters_transfer_names_its_regime_tool_and_risk_assessment(engine):
+    """A UK exporter's rows say `uk_gdpr`, the IDTA as the tool, and the UK's transfer risk
+    assessment where the EU one would be (SPEC section 4a)."""
+    uk = {"name": "Example Retail Ltd", "country": "GB"}
+    base = {"as_of": "2026-11-22", "exporter": uk}
+    signed = {
+        **base,
+        "recipient": {"name": "Cloud CRM Inc", "role": "processor", "country": "IN", **safeguards(idta={})},
+    }
+    missing = {
+        **base,
+        "recipient": {"name": "Cloud CRM Inc", "role": "processor", "country": "IN", **safeguards()},
+    }
+    (row,) = rows_of(engine, signed)
+    assert (row["regime"], row["mechanism"], row["mechanism_detail"]) == ("uk_gdpr", "instrument", "idta")
+    assert row["assessment"] == "risk_assessment_needed"
+    (row,) = rows_of(engine, missing)
+    assert (row["mechanism"], row["assessment"]) == ("none", "risk_assessment_needed")
+    assert row["open_actions"] == ["transfer.sign_idta", "transfer.assess_risk"]
 
 
 def test_a_chain_gives_a_row_per_hop_that_transfers(engine):
