@@ -27,7 +27,7 @@ def expected(engine, policy: str) -> dict[str, str]:
     """Per judged resource, the worst region verdict of its places (`GET /v1/regions/...` alone),
     conditions for a place the plan does not state; multi-region EU is every member in the EEA."""
     out = {}
-    for resource in planned_resources(THREE):
+    for resource in planned_resources(THREE, engine.reference):
         if resource.skipped:
             continue
         if resource.unknown or not resource.places:
@@ -69,8 +69,8 @@ def test_a_plan_of_three_providers_is_judged_per_resource(engine, policy):
     assert report["unknown"] == 1 and report["skipped"] == 2 and report["resources"] == 13
 
 
-def test_the_places_come_from_aliases_variables_and_display_names():
-    places = {r.address: (r.places, r.place_source) for r in planned_resources(THREE)}
+def test_the_places_come_from_aliases_variables_and_display_names(engine):
+    places = {r.address: (r.places, r.place_source) for r in planned_resources(THREE, engine.reference)}
     assert places["aws_s3_bucket.customers"] == (("eu-west-1",), "provider aws (var.region)")
     assert places["aws_s3_bucket.archive"][0] == ("eu-central-1",)  # alias aws.eu
     assert places["aws_dynamodb_table.sessions"][0] == ("us-east-1",)  # alias aws.us
@@ -106,7 +106,7 @@ def test_resources_in_the_same_places_share_one_evaluation(engine, monkeypatch):
     plans.check(engine, THREE, EXPORTER, "gdpr", {}, AS_OF)
     judged = {
         (r.provider, r.places)
-        for r in planned_resources(THREE)
+        for r in planned_resources(THREE, engine.reference)
         if not r.skipped and r.places and not r.unknown
     }
     assert len(calls) == len(judged) < 11
@@ -183,19 +183,18 @@ def test_the_http_endpoint_answers_the_same_report(client, engine):
 
 def test_places_are_checked_against_the_judging_engines_regions(engine):
     """A plan is read against the reference data of the engine that judges it
-    (`DOORGIFTE_DATA_PATH` included), not only the shipped files."""
-    from types import SimpleNamespace
+    (`DOORGIFTE_DATA_PATH` included): its own region records, not a second catalogue."""
+    import dataclasses
 
-    from service import terraform
-
-    for provider in engine.reference.providers:
-        assert terraform.of_reference(engine.reference)[provider] == terraform._shipped(provider)
-    ireland = SimpleNamespace(id="eu-west-1", name="Europe (Ireland)")
-    only_ireland = SimpleNamespace(providers={"aws": SimpleNamespace(regions=[ireland], unconfirmed=[])})
+    aws = engine.reference.providers["aws"]
+    ireland = [r for r in aws.regions if r.id == "eu-west-1"]
+    only_ireland = dataclasses.replace(
+        engine.reference, providers={"aws": aws.model_copy(update={"regions": ireland, "unconfirmed": []})}
+    )
     places = {r.address: r for r in planned_resources(THREE, only_ireland)}
     assert places["aws_s3_bucket.customers"].places == ("eu-west-1",)
     assert places["aws_s3_bucket.archive"].unknown and not places["aws_s3_bucket.archive"].places
     assert places["azurerm_storage_account.main"].unknown  # no Azure regions in that data
-    assert {r.address: r.places for r in planned_resources(THREE)}["aws_s3_bucket.archive"] == (
-        "eu-central-1",
-    )
+    assert {r.address: r.places for r in planned_resources(THREE, engine.reference)}[
+        "aws_s3_bucket.archive"
+    ] == ("eu-central-1",)
