@@ -269,7 +269,26 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
                 problems.append(
                     doc.problem(("regions", i, "sources"), f"unknown source keys {sorted(unknown)}")
                 )
+    problems.extend(_terms_problems(ref, data_dir, docs))
     return problems
+
+
+def _terms_problems(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) -> list[LoadProblem]:
+    """A provider's terms sit in a file of its name, beside its regions, and cite only their sources."""
+    out = []
+    for provider, terms in ref.terms.items():
+        path = data_dir / "providers" / f"{provider}.yaml"
+        doc = docs.get(str(path))
+        if doc is None:
+            out.append(LoadProblem(str(path), None, f"terms of {provider!r} are not in a file of its name"))
+            continue
+        if provider not in ref.providers:
+            out.append(doc.problem(("provider",), f"terms of {provider!r}, a provider without regions"))
+        for key, fact in terms.facts().items():
+            unknown = set(fact.sources) - set(terms.sources)
+            if unknown:
+                out.append(doc.problem((key, "sources"), f"unknown source keys {sorted(unknown)}"))
+    return out
 
 
 #: every role pair a hop can have (exporter, importer, importer is the exporter's own controller)

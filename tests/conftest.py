@@ -10,6 +10,8 @@ import pytest
 from engine.api import Engine
 
 TODAY = dt.date(2026, 11, 23)
+#: the latest `last_reviewed` of the shipped reference data (the providers' terms): review checks run on it
+REVIEWED_ON = dt.date(2026, 12, 2)
 
 
 @pytest.fixture(scope="session")
