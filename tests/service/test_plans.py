@@ -47,10 +47,10 @@ def expected(engine, policy: str) -> dict[str, str]:
 
 
 def country_verdict(engine, country: str, policy: str) -> str:
-    """A processor with a signed agreement holding the data in one country: a region's standard flow."""
-    flow = catalogue.standard_flow(engine, "gcp", "europe-west4", AS_OF, policy)
+    """Google holding the data in one country of a multi-region, set up as for a region's verdict."""
+    flow = catalogue.region_flow(engine, "gcp", "europe-west4", AS_OF, policy)
     flow["exporter"] = EXPORTER
-    flow["recipient"]["locations"] = [{"country": country}]
+    flow["recipient"] = plans.processor(engine, "gcp", EXPORTER, AS_OF, [{"country": country}]).recipient
     return str(engine.evaluate(flow).decision)
 
 
@@ -198,3 +198,19 @@ def test_places_are_checked_against_the_judging_engines_regions(engine):
     assert {r.address: r.places for r in planned_resources(THREE, engine.reference)}[
         "aws_s3_bucket.archive"
     ] == ("eu-central-1",)
+
+
+def test_the_report_states_each_providers_set_up_and_judges_as_the_region_verdict(engine):
+    """A resource is judged with its provider as it contracts, exactly as the region's verdict, and
+    the report states that set-up per provider (SPEC section 14)."""
+    report = plans.check(engine, THREE, EXPORTER, "gdpr", {}, AS_OF)
+    assert sorted(report["providers"]) == ["aws", "azure", "gcp"]
+    aws = report["providers"]["aws"]
+    assert aws["terms"]["entity"] == "Amazon Web Services EMEA SARL" and "module 2" in aws["assumption"]
+    assert report["providers"]["azure"]["terms"]["not_credited"] == ["entity", "transfers", "dpf"]
+    sessions = next(r for r in report["results"] if r["address"] == "aws_dynamodb_table.sessions")
+    region = catalogue.region(engine, "aws", "us-east-1", AS_OF, "gdpr")
+    assert [f["code"] for f in sessions["findings"]] == region["conditions"] == ["transfer.assess_impact"]
+    assert sessions["findings"][0]["party"] == "Amazon Web Services EMEA SARL"
+    dutch = plans.check(engine, THREE, EXPORTER, "gdpr", {}, AS_OF, "nl")
+    assert "verwerkersovereenkomst" in dutch["providers"]["aws"]["assumption"]
