@@ -158,8 +158,9 @@ def region(
         ],
         "decision": decision.decision,
         "reasons": [f.model_dump(mode="json") for f in location.findings if f.effect != "note"],
-        "conditions": [c.code for c in decision.conditions],
-        "denials": [d.code for d in decision.denials],
+        # each code once: an onward transfer can ask the same of the entity and of its group
+        "conditions": list(dict.fromkeys(c.code for c in decision.conditions)),
+        "denials": list(dict.fromkeys(d.code for d in decision.denials)),
         "assumption": contracting.assumption(processor, home, lang)
         or ASSUMPTION.get(lang, ASSUMPTION["en"]).format(home=home),
         "terms": contracting.terms_json(processor),

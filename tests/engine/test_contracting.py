@@ -178,3 +178,13 @@ def test_providers_without_terms_keep_the_standard_flow(engine):
     row = verdict(engine, "ovhcloud", "SGP1")
     assert row["terms"] is None and "no transfer tool yet" in row["assumption"]
     assert "transfer.sign_scc" in row["conditions"]
+
+
+def test_a_code_is_listed_once_when_the_entity_and_its_group_share_it(engine):
+    """Under nl-gov both Google Cloud EMEA (Ireland) and its subprocessors (US) process outside the
+    Netherlands: two conditions, one code in the region's list."""
+    row = catalogue.region(engine, "gcp", "us-central1", ON, "nl-gov")
+    assert row["conditions"] == ["location.obtain_written_consent", "transfer.assess_impact"]
+    flow = catalogue.region_flow(engine, "gcp", "us-central1", ON, "nl-gov")
+    parties = [c.party for c in engine.evaluate(flow, ON).conditions if c.code.startswith("location.")]
+    assert parties == ["Google Cloud EMEA Limited", "Google Cloud subprocessors"]
