@@ -1,10 +1,13 @@
 """Answers about places rather than flows: countries and cloud regions as of a date.
 
 A region's verdict for architects ("may a processor hold personal data here under
-this policy?") is not a second rule base: it is the decision for a standard flow,
-a controller established in the policy's home country (the Netherlands when the
-policy has none) engaging a processor with a signed agreement and no transfer
-safeguard yet, whose only location is that region.
+this policy?") is not a second rule base: it is the decision for a flow in which a
+controller established in the policy's home country (the Netherlands when the policy
+has none) engages the provider as processor, holding the data only in that region.
+The provider is taken as it contracts where its terms are sourced data
+(`engine.contracting`: its entity, DPA and the transfer tool the DPA supplies), else as
+a processor with a signed agreement and no transfer tool yet (the standard set-up).
+Either way the row states the set-up in `assumption`, and the terms in `terms`.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ import datetime as dt
 import functools
 from typing import Any
 
+from engine import contracting
 from engine.api import Engine
+from engine.decision import Decision, LocationResult
 from engine.reference import AdequacyDecision, Region
 
 DEFAULT_HOME = "NL"
-#: the set-up a region's verdict assumes, stated with every verdict (SPEC section 14): the
-#: provider's own contracting terms (entity, clauses, DPF listing) are not yet reference data
+#: the standard set-up, stated with the verdict of a provider without sourced terms (SPEC section
+#: 14); a provider with terms states its own (`engine.contracting.assumption`)
 ASSUMPTION = {
     "en": "The provider is judged as a processor of a controller established in {home}, with a signed "
     "processing agreement and no transfer tool yet, holding the data only in this region; its own "
@@ -87,24 +92,33 @@ def _home(engine: Engine, policy: str) -> str:
     return (profile.settings.home_country if profile else None) or DEFAULT_HOME
 
 
-def standard_flow(
-    engine: Engine, provider: str, region: str, as_of: dt.date, policy: str, lang: str = "en"
+def set_up(engine: Engine, provider: str, region: str, as_of: dt.date, policy: str) -> contracting.SetUp:
+    """The provider as processor of a controller in the policy's home country, in this region."""
+    home = _home(engine, policy)
+    place = [{"cloud": provider, "region": region}]
+    return contracting.processor(
+        engine.reference, provider, place, (home, "controller"), as_of, f"{provider} {region}"
+    )
+
+
+def region_flow(
+    engine: Engine,
+    provider: str,
+    region: str,
+    as_of: dt.date,
+    policy: str,
+    lang: str = "en",
+    processor: contracting.SetUp | None = None,
 ) -> dict[str, Any]:
     """The flow a region's verdict is the decision of; `lang` is the language of its messages."""
-    profile, problems = engine.profile(policy)
-    if profile is None:
+    if engine.profile(policy)[0] is None:
         raise ValueError(f"unknown policy {policy!r}")
-    home = profile.settings.home_country or DEFAULT_HOME
+    processor = processor or set_up(engine, provider, region, as_of, policy)
     return {
         "as_of": as_of.isoformat(),
         "policy": policy,
-        "exporter": {"name": "Controller", "country": home},
-        "recipient": {
-            "name": f"{provider} {region}",
-            "role": "processor",
-            "locations": [{"cloud": provider, "region": region}],
-            "agreement": {"dpa": {"signed": True}},
-        },
+        "exporter": {"name": "Controller", "country": _home(engine, policy)},
+        "recipient": processor.recipient,
         "lang": lang,
     }
 
@@ -122,8 +136,12 @@ def region(
     if record is None:
         raise UnknownRegion(region_id)
     zone = engine.reference.zone(record.country, as_of)
-    decision = engine.evaluate(standard_flow(engine, provider, region_id, as_of, policy, lang), as_of)
-    location = decision.hops[0].locations[0]
+    processor = set_up(engine, provider, record.id, as_of, policy)
+    decision = engine.evaluate(
+        region_flow(engine, provider, record.id, as_of, policy, lang, processor), as_of
+    )
+    location = _place_of(decision, record.id)
+    home = _home(engine, policy)
     return {
         "provider": provider,
         "region": record.id,
@@ -140,10 +158,20 @@ def region(
         ],
         "decision": decision.decision,
         "reasons": [f.model_dump(mode="json") for f in location.findings if f.effect != "note"],
-        "conditions": [c.code for c in decision.conditions],
-        "denials": [d.code for d in decision.denials],
-        "assumption": ASSUMPTION.get(lang, ASSUMPTION["en"]).format(home=_home(engine, policy)),
+        # each code once: an onward transfer can ask the same of the entity and of its group
+        "conditions": list(dict.fromkeys(c.code for c in decision.conditions)),
+        "denials": list(dict.fromkeys(d.code for d in decision.denials)),
+        "assumption": contracting.assumption(processor, home, lang)
+        or ASSUMPTION.get(lang, ASSUMPTION["en"]).format(home=home),
+        "terms": contracting.terms_json(processor),
     }
+
+
+def _place_of(decision: Decision, region_id: str) -> LocationResult:
+    """The region's own location in the decision: on the provider's hop, or on its sub-processor's
+    when the provider's EEA entity passes the data on (`onward` terms)."""
+    places = [place for hop in decision.hops for place in hop.locations]
+    return next((p for p in places if p.location.region == region_id), places[0])
 
 
 def regions(

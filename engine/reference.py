@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from engine import vocabulary as v
 from engine.errors import LoadError, LoadProblem
@@ -418,6 +418,104 @@ class RegimeFile(Record):
         return next((d for d in self.derogations if d.id == ground), None)
 
 
+# ----------------------------------------------------------------- providers as processors
+
+
+class TermsSource(RegionSource):
+    """A source of a provider's terms: its own page (`primary`) or a third party's copy or report."""
+
+    kind: Literal["primary", "secondary"]
+    document_date: str | None = None
+
+
+class TermsFact(Record):
+    """One fact of a provider's terms, with where it was read and whether it was verified.
+
+    `verified`: read in the provider's own words (its page, or a copy of its own contract text);
+    false: a third party's report or an inference. Only verified facts shape a verdict
+    (engine.contracting); the others are stated as not taken into account."""
+
+    verified: bool
+    confidence: Literal["high", "medium", "low"]
+    sources: list[str] = Field(min_length=1)
+    quote: str | None = None
+    note: str | None = None
+
+
+class ContractingEntity(TermsFact):
+    name: str
+    country: Alpha2
+
+
+class ProcessingTerms(TermsFact):
+    """The provider's Art. 28 terms: `incorporated` into its service terms (no signature needed)."""
+
+    title: str
+    applies: Literal["incorporated", "signed"]
+    version: str | None = None
+
+
+class TransferTerms(TermsFact):
+    """How the provider's terms cover a transfer outside the EEA.
+
+    `with_customer`: the DPA puts clauses between the customer (exporter) and the provider
+    (importer), `modules` by the customer's role. `onward`: the provider's EEA entity is the
+    exporter to `importer`, its sub-processor, under its own module 3 clauses; the customer is
+    not a party."""
+
+    structure: Literal["with_customer", "onward"]
+    decision: Literal[v.SCC_DECISIONS]  # type: ignore[valid-type]
+    modules: dict[Literal["controller", "processor"], int]
+    importer: str | None = None
+    importer_country: Alpha2 | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> TransferTerms:
+        if set(self.modules) != {"controller", "processor"}:
+            raise ValueError("modules needs the module for a controller and for a processor customer")
+        if self.structure == "onward" and (self.importer is None or set(self.modules.values()) != {3}):
+            raise ValueError("onward clauses need an importer and module 3 (processor to processor)")
+        return self
+
+
+class DpfListing(TermsFact):
+    """The provider group's Data Privacy Framework listing; `frameworks` only from the DPF List."""
+
+    entity: str
+    frameworks: list[Literal[v.CERTIFICATIONS]] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
+class SubProcessorTerms(TermsFact):
+    list_url: Url | None = None
+    notice_days: int = Field(ge=0)
+    objection: str | None = None
+
+
+class ProviderTerms(Record):
+    """A provider as processor of a customer in `customers` (exporter countries): `providers/<id>.yaml`."""
+
+    provider: Literal[v.CLOUD_PROVIDERS]  # type: ignore[valid-type]
+    name: str
+    last_reviewed: dt.date
+    customers: list[Alpha2] = Field(min_length=1)
+    sources: dict[str, TermsSource] = Field(min_length=1)
+    entity: ContractingEntity
+    dpa: ProcessingTerms
+    transfers: TransferTerms
+    dpf: DpfListing
+    sub_processors: SubProcessorTerms
+
+    def facts(self) -> dict[str, TermsFact]:
+        """Every sourced fact by its key in the file."""
+        return {
+            "entity": self.entity,
+            "dpa": self.dpa,
+            "transfers": self.transfers,
+            "dpf": self.dpf,
+            "sub_processors": self.sub_processors,
+        }
+
+
 # ----------------------------------------------------------------- queries
 
 
@@ -445,6 +543,8 @@ class Reference:
     version: str
     #: the UK's and Switzerland's transfer law, by regime id
     regimes: dict[str, RegimeFile] = field(default_factory=dict)
+    #: each provider's terms as processor (`providers/<id>.yaml`), for the providers that have them
+    terms: dict[str, ProviderTerms] = field(default_factory=dict)
 
     def unreviewed(self, on: dt.date, max_age_days: int = REVIEW_MAX_DAYS) -> list[str]:
         """Every file and dated record whose `last_reviewed` is more than `max_age_days` before `on`
@@ -462,6 +562,7 @@ class Reference:
             dated += [(f"{rid} adequacy {d.id}", d.last_reviewed) for d in regime.adequacy]
             dated += [(f"{rid} tool {t.id}", t.last_reviewed) for t in regime.tools]
             dated.append((f"{rid} legacy clauses", regime.legacy_clauses.last_reviewed))
+        dated += [(f"terms of {p}", t.last_reviewed) for p, t in sorted(self.terms.items())]
         return [
             f"{name}: last reviewed {day.isoformat()}"
             + (
@@ -612,6 +713,14 @@ FILES: dict[str, type[BaseModel]] = {
 }
 
 
+#: folders of one file per provider, and the model of their files
+_FOLDERS: dict[str, type[BaseModel]] = {
+    "regions": ProviderFile,
+    "regimes": RegimeFile,
+    "providers": ProviderTerms,
+}
+
+
 def load_reference(data_dir: Path) -> Reference:
     """Load and cross-check every reference file; raise LoadError naming file and line."""
     problems: list[LoadProblem] = []
@@ -621,11 +730,11 @@ def load_reference(data_dir: Path) -> Reference:
     names = list(FILES)
     region_files = sorted((data_dir / "regions").glob("*.yaml"))
     regime_files = sorted((data_dir / "regimes").glob("*.yaml"))
-    folder_models: dict[str, type[BaseModel]] = {"regions": ProviderFile, "regimes": RegimeFile}
-    for path in [*(data_dir / n for n in names), *region_files, *regime_files]:
+    terms_files = sorted((data_dir / "providers").glob("*.yaml"))
+    for path in [*(data_dir / n for n in names), *region_files, *regime_files, *terms_files]:
         try:
             doc = read(path)
-            model = folder_models.get(path.parent.name) or FILES[path.name]
+            model = _FOLDERS[path.parent.name] if path.parent != data_dir else FILES[path.name]
             parsed[str(path)] = doc.validate(model)
             docs[str(path)] = doc
             hasher.update(path.read_bytes())
@@ -647,6 +756,7 @@ def load_reference(data_dir: Path) -> Reference:
         providers=providers,  # type: ignore[arg-type]
         version=f"{reviewed.isoformat()}.{hasher.hexdigest()[:10]}",
         regimes={r.regime: r for r in (parsed[str(f)] for f in regime_files)},  # type: ignore[attr-defined,misc]
+        terms={t.provider: t for t in (parsed[str(f)] for f in terms_files)},  # type: ignore[attr-defined,misc]
     )
     from engine.validate import check_reference
 

@@ -271,6 +271,7 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
                 )
     for rid, regime in ref.regimes.items():
         problems.extend(_regime_problems(ref, regime, docs[str(data_dir / "regimes" / f"{rid}.yaml")]))
+    problems.extend(_terms_problems(ref, data_dir, docs))
     return problems
 
 
@@ -319,6 +320,24 @@ def _regime_problems(ref: Reference, regime: RegimeFile, doc: YamlDoc) -> list[L
 def _both_in_force(a: AdequacyDecision, b: AdequacyDecision) -> bool:
     start = max(a.applies_from, b.applies_from)
     return a.in_force(start) and b.in_force(start)
+
+
+def _terms_problems(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) -> list[LoadProblem]:
+    """A provider's terms sit in a file of its name, beside its regions, and cite only their sources."""
+    out = []
+    for provider, terms in ref.terms.items():
+        path = data_dir / "providers" / f"{provider}.yaml"
+        doc = docs.get(str(path))
+        if doc is None:
+            out.append(LoadProblem(str(path), None, f"terms of {provider!r} are not in a file of its name"))
+            continue
+        if provider not in ref.providers:
+            out.append(doc.problem(("provider",), f"terms of {provider!r}, a provider without regions"))
+        for key, fact in terms.facts().items():
+            unknown = set(fact.sources) - set(terms.sources)
+            if unknown:
+                out.append(doc.problem((key, "sources"), f"unknown source keys {sorted(unknown)}"))
+    return out
 
 
 #: every role pair a hop can have (exporter, importer, importer is the exporter's own controller)

@@ -266,6 +266,7 @@ def cmd_region(args: argparse.Namespace, config: Config) -> int:
                 ("as of", on.isoformat()),
                 ("usable", row["processor_may_hold_personal_data"]),
                 ("reasons", _reasons(row)),
+                ("assumption", row["assumption"]),
             ]
             sys.stdout.write(table(("field", "value"), pairs))
             return EXIT_OK

@@ -89,4 +89,5 @@ def text(report: dict[str, Any]) -> str:
         f"{report['decision']}: {report['judged']} resources judged ({counts}), {report['skipped']} skipped,"
         f" {report['unknown']} with an unknown place"
     )
+    lines += [f"assumed for {name}: {p['assumption']}" for name, p in report.get("providers", {}).items()]
     return "\n".join(lines) + "\n"

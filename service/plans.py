@@ -2,11 +2,13 @@
 `POST /v1/plans/check`.
 
 `service.terraform` says where each planned resource puts its data; here each resource with a
-place is judged as a location of its cloud provider acting as the exporter's processor, by the
-same standard flow as a region's verdict (`engine.catalogue.standard_flow`: a processor with a
-signed agreement and no transfer tool yet), under the caller's exporter, policy and data. A
-place the plan does not state is the condition `plan.region_unknown` (fail closed: never a
-pass). Resources that hold no data are counted and listed with the rule that skipped them.
+place is judged as a location of its cloud provider acting as the exporter's processor, set up
+as for a region's verdict (`engine.contracting.processor`: the provider as it contracts where its
+terms are sourced data, else a processor with a signed agreement and no transfer tool yet),
+under the caller's exporter, policy and data. The report states that set-up per provider
+(`providers`: assumption and terms). A place the plan does not state is the condition
+`plan.region_unknown` (fail closed: never a pass). Resources that hold no data are counted and
+listed with the rule that skipped them.
 
 Resources in the same places share one decision: a plan of a hundred buckets in two regions
 costs two evaluations.
@@ -18,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import catalogue, contracting
 from engine.api import Engine
 from engine.decision import Decision
 from service.terraform import MULTI_PREFIX, PlannedResource, multi_region_countries, planned_resources
@@ -76,23 +79,51 @@ def flow(
     lang: str,
     as_of: dt.date | None,
 ) -> dict[str, Any]:
-    """The provider as the exporter's processor with a signed agreement, at the resource's places."""
-    provider = engine.reference.providers.get(resource.provider)
+    """The provider as the exporter's processor at the resource's places, as it contracts."""
     payload: dict[str, Any] = {
         "policy": policy,
         "lang": lang,
         "exporter": exporter,
         "data": data,
-        "recipient": {
-            "name": provider.name if provider else resource.provider,
-            "role": "processor",
-            "locations": locations(resource),
-            "agreement": {"dpa": {"signed": True}},
-        },
+        "recipient": processor(engine, resource.provider, exporter, as_of, locations(resource)).recipient,
     }
     if as_of is not None:
         payload["as_of"] = as_of.isoformat()
     return payload
+
+
+def processor(
+    engine: Engine,
+    provider: str,
+    exporter: dict[str, Any],
+    as_of: dt.date | None,
+    places: list[dict[str, Any]],
+) -> contracting.SetUp:
+    """The provider's node for this exporter (its country and role as the request states them)."""
+    country = exporter.get("country")
+    code = engine.resolver.country(country) if isinstance(country, str) else None
+    role: contracting.Role = "processor" if exporter.get("role") == "processor" else "controller"
+    listed = engine.reference.providers.get(provider)
+    on = as_of or dt.datetime.now(dt.UTC).date()
+    name = listed.name if listed else provider
+    return contracting.processor(engine.reference, provider, places, (code, role), on, name)
+
+
+def set_ups(
+    engine: Engine, providers: list[str], exporter: dict[str, Any], as_of: dt.date | None, lang: str
+) -> dict[str, dict[str, Any]]:
+    """Per judged provider, the set-up its resources were judged by: `assumption` and `terms`."""
+    country = exporter.get("country")
+    home = (engine.resolver.country(country) if isinstance(country, str) else None) or str(country)
+    out = {}
+    for provider in sorted(set(providers)):
+        set_up = processor(engine, provider, exporter, as_of, [])
+        standard = catalogue.ASSUMPTION.get(lang, catalogue.ASSUMPTION["en"]).format(home=home)
+        out[provider] = {
+            "assumption": contracting.assumption(set_up, home, lang) or standard,
+            "terms": contracting.terms_json(set_up),
+        }
+    return out
 
 
 def findings_of(decision: Decision) -> list[dict[str, Any]]:
@@ -104,6 +135,8 @@ def findings_of(decision: Decision) -> list[dict[str, Any]]:
                 {
                     "effect": effect,
                     "code": item.code,
+                    "party": item.party,
+                    "path": list(item.path),
                     "location": item.location,
                     "message": item.message,
                     "basis": list(item.basis),
@@ -141,13 +174,16 @@ def check(
                 cache[key] = (decision.decision, findings_of(decision))
             one.decision, one.findings = cache[key]
         judged.append(one)
-    return report(judged, policy)
+    evaluated = [provider for provider, _ in cache]
+    return {**report(judged, policy), "providers": set_ups(engine, evaluated, exporter, as_of, lang)}
 
 
 def unknown_finding(address: str, why: str, lang: str) -> dict[str, Any]:
     return {
         "effect": "condition",
         "code": UNKNOWN_CODE,
+        "party": None,
+        "path": [],
         "location": None,
         "message": UNKNOWN_TEXT[lang].format(address=address, why=why),
         "basis": UNKNOWN_BASIS,

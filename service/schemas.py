@@ -150,6 +150,54 @@ class CountryList(Out):
     countries: list[CountryOut]
 
 
+class SccTermsOut(Out):
+    structure: Literal["with_customer", "onward"] = Field(
+        description="with_customer: clauses between the customer and the provider; onward: the "
+        "provider's EEA entity passes the data on under its own clauses, the customer not a party"
+    )
+    decision: str
+    module: int
+    exporter: str = Field(description="`customer`, or the provider's EEA entity")
+    importer: str | None
+    customer_party: bool
+
+
+class TermsSourceOut(Out):
+    id: str
+    title: str
+    url: str
+    read_on: dt.date
+    kind: Literal["primary", "secondary"]
+
+
+class DpfTermsOut(Out):
+    entity: str
+    frameworks: list[str]
+
+
+class ProviderTermsOut(Out):
+    """A provider's terms as processor (adequacy_data/providers): what each fact says, whether it was
+    verified in the provider's own words, and which facts the verdict took into account."""
+
+    entity: str
+    country: str
+    dpa: str
+    dpa_applies: Literal["incorporated", "signed"]
+    scc: SccTermsOut
+    dpf: DpfTermsOut
+    sub_processor_notice_days: int
+    verified: dict[str, bool]
+    credited: list[str] = Field(description="facts the verdict is built from (verified ones)")
+    not_credited: list[str] = Field(description="facts stated but not taken into account (not verified)")
+    verified_on: dt.date
+    sources: list[TermsSourceOut]
+
+
+class PlanProviderOut(Out):
+    assumption: str
+    terms: ProviderTermsOut | None
+
+
 class RegionOut(Out):
     provider: str
     region: str
@@ -167,8 +215,12 @@ class RegionOut(Out):
     conditions: list[str]
     denials: list[str]
     assumption: str = Field(
-        description="the set-up the verdict assumes: a processor with a signed agreement and no "
-        "transfer tool, only in this region; the provider's own terms are not yet taken into account"
+        description="the set-up the verdict assumes: the provider as it contracts (its entity, DPA and "
+        "transfer clauses, and what was not taken into account) where its terms are sourced, else a "
+        "processor with a signed agreement and no transfer tool, only in this region"
+    )
+    terms: ProviderTermsOut | None = Field(
+        None, description="the provider's terms the verdict is built from; null: the standard set-up"
     )
     as_of: dt.date
 
@@ -577,6 +629,14 @@ class PlanCheckRequest(Out):
 class PlanFinding(Out):
     effect: Literal["condition", "deny"]
     code: str
+    party: str | None = Field(
+        None, description="the recipient the finding concerns (null: plan.region_unknown)"
+    )
+    path: list[str] = Field(
+        default_factory=list,
+        description="exporter to party: the one before the party is who exports on that hop (e.g. the "
+        "provider's EEA entity passing the data on to its group)",
+    )
     location: str | None
     message: str
     basis: list[str]
@@ -604,3 +664,7 @@ class PlanReport(Out):
     )
     by_decision: dict[str, int]
     results: list[PlanResource]
+    providers: dict[str, PlanProviderOut] = Field(
+        default_factory=dict,
+        description="per provider judged: the set-up its resources were judged by (as in a region's verdict)",
+    )

@@ -1,9 +1,10 @@
 """Where the resources of a Terraform plan put their data (SPEC section 14, `doorgifte check-plan`).
 
 Reads the JSON of `terraform show -json PLAN` and returns one `PlannedResource` per planned managed
-resource: its provider, the region ids of our catalogue it lives in (`adequacy_data/regions`), how
-that place was found, and why the place cannot be known or why the resource is skipped. Nothing here
-judges a transfer: the caller judges the places. Pure: no I/O besides reading the region catalogue.
+resource: its provider, the region ids it lives in, as the judging engine's reference data knows them
+(`Reference.region`: ids in any letter case, Azure display names), how that place was found, and why
+the place cannot be known or why the resource is skipped. Nothing here judges a transfer: the caller
+judges the places. Pure: no I/O.
 
 Fail closed: a place that the plan does not state (a computed value, a variable without a value, a
 provider without a region, an id the catalogue does not hold) is never guessed; `unknown` says why.
@@ -25,16 +26,10 @@ import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import yaml
-
-from engine.paths import DATA_DIR
-
-REGIONS_DIR = DATA_DIR / "regions"
+from engine.reference import Reference
 
 
 class PlanError(ValueError):
@@ -185,57 +180,7 @@ _VARIABLE = re.compile(r"^var\.([A-Za-z_][A-Za-z0-9_-]*)$")
 _INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]')
 
 
-# --- catalogue ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """Region ids of one provider, its display names (normalised) and its unconfirmed ids."""
-
-    ids: frozenset[str]
-    names: Mapping[str, str]
-    unconfirmed: frozenset[str]
-
-
-def _squash(text: str) -> str:
-    """Lower case without white space: how Azure compares "West Europe" with "westeurope"."""
-    return re.sub(r"\s+", "", text).lower()
-
-
-#: the catalogues of the engine judging the plan (its reference data, `DOORGIFTE_DATA_PATH`
-#: included), set by `planned_resources` for the time of one call; else the shipped files
-_IN_USE: ContextVar[Mapping[str, Catalogue] | None] = ContextVar("catalogues", default=None)
-
-
-def catalogue(provider: str) -> Catalogue:
-    """The ids the plan's places are checked against: the judging engine's, else the shipped."""
-    in_use = _IN_USE.get()
-    if in_use is not None:
-        return in_use.get(provider) or Catalogue(frozenset(), {}, frozenset())
-    return _shipped(provider)
-
-
-def of_reference(reference: Any) -> dict[str, Catalogue]:
-    """Every provider's catalogue from an engine's loaded reference data."""
-    out = {}
-    for provider, listed in reference.providers.items():
-        ids = frozenset(r.id for r in listed.regions)
-        names = {_squash(r.name): r.id for r in listed.regions}
-        names.update({_squash(i): i for i in ids})
-        out[provider] = Catalogue(ids, names, frozenset(u.id for u in listed.unconfirmed))
-    return out
-
-
-@cache
-def _shipped(provider: str) -> Catalogue:
-    """Load `adequacy_data/regions/<provider>.yaml` once."""
-    data = yaml.safe_load((REGIONS_DIR / f"{provider}.yaml").read_text(encoding="utf-8"))
-    regions = data.get("regions") or []
-    ids = frozenset(str(r["id"]) for r in regions)
-    names = {_squash(str(r["name"])): str(r["id"]) for r in regions if r.get("name")}
-    names.update({_squash(i): i for i in ids})
-    unconfirmed = frozenset(str(r["id"]) for r in data.get("unconfirmed") or [])
-    return Catalogue(ids, names, unconfirmed)
+# --- places ----------------------------------------------------------------------------------
 
 
 def multi_region_countries(place: str) -> frozenset[str] | None:
@@ -258,18 +203,18 @@ class _Found:
     unknown: str | None = None
 
 
-def _region_id(provider: str, raw: str, source: str) -> _Found:
-    """Check one region id against the catalogue: an id we cannot place in a country stays unknown."""
-    cat = catalogue(provider)
-    region = cat.names.get(_squash(raw)) if provider == "azure" else raw.lower()
-    if region in cat.ids:
-        return _Found((region,), source)
-    if region in cat.unconfirmed:
+def _region_id(ref: Reference, provider: str, raw: str, source: str) -> _Found:
+    """Check one region id against the judging engine's regions (`Reference.region`: the id in any
+    letter case, or an Azure display name): an id we cannot place in a country stays unknown."""
+    region = ref.region(provider, raw)
+    if region is not None:
+        return _Found((region.id,), source)
+    if ref.unconfirmed_region(provider, raw) is not None:
         return _Found((), source, f"{raw!r} is an unconfirmed {provider} region (no confirmed country)")
     return _Found((), source, f"{raw!r} is not a region id in the {provider} catalogue")
 
 
-def _gcp_location(raw: str, source: str) -> _Found:
+def _gcp_location(ref: Reference, raw: str, source: str) -> _Found:
     """A Google location: multi-region, predefined dual-region, zone or region."""
     code = raw.upper()
     if code in GCP_MULTI_REGIONS:
@@ -277,12 +222,12 @@ def _gcp_location(raw: str, source: str) -> _Found:
         unknown = None if multi.countries else f"Google names no countries for {code}: {multi.description}"
         return _Found((MULTI_PREFIX + code,), f"{source} multi-region {code}", unknown)
     if code in GCP_DUAL_REGIONS:
-        members = [_region_id("gcp", r, source) for r in GCP_DUAL_REGIONS[code]]
+        members = [_region_id(ref, "gcp", r, source) for r in GCP_DUAL_REGIONS[code]]
         return _merge(members, f"{source} dual-region {code}")
     zone = _ZONE.match(raw.lower())
     if zone:
-        return _region_id("gcp", zone.group(1), f"{source} zone {raw}")
-    return _region_id("gcp", raw, source)
+        return _region_id(ref, "gcp", zone.group(1), f"{source} zone {raw}")
+    return _region_id(ref, "gcp", raw, source)
 
 
 def _merge(found: Sequence[_Found], source: str) -> _Found:
@@ -299,6 +244,7 @@ def _merge(found: Sequence[_Found], source: str) -> _Found:
 class _Plan:
     """The parts of a plan that places are resolved from."""
 
+    reference: Reference
     providers: Mapping[str, Any]
     variables: Mapping[str, Any]
     after_unknown: Mapping[str, Any]
@@ -330,26 +276,22 @@ def _check_plan(plan: Any) -> None:
         raise PlanError("no planned_values: a state or configuration, not a plan")
 
 
-def planned_resources(plan: Mapping[str, Any], reference: Any = None) -> list[PlannedResource]:
+def planned_resources(plan: Mapping[str, Any], reference: Reference) -> list[PlannedResource]:
     """Every planned managed resource of the plan (child modules included) with its places,
-    checked against the regions of `reference` (an engine's reference data), else the shipped."""
+    checked against the regions of `reference`: the reference data of the engine that judges the
+    plan (`DOORGIFTE_DATA_PATH` included), so that a place is read as the verdict reads it."""
     _check_plan(plan)
-    ctx = _context(plan)
+    ctx = _context(plan, reference)
     root = plan["planned_values"].get("root_module") or {}
-    token = _IN_USE.set(of_reference(reference) if reference is not None else None)
-    try:
-        return [
-            _record(ctx, path, res) for path, res in _walk(root) if res.get("mode", "managed") == "managed"
-        ]
-    finally:
-        _IN_USE.reset(token)
+    return [_record(ctx, path, res) for path, res in _walk(root) if res.get("mode", "managed") == "managed"]
 
 
-def _context(plan: Mapping[str, Any]) -> _Plan:
+def _context(plan: Mapping[str, Any], reference: Reference) -> _Plan:
     """Index the plan once: provider configurations, root variables, unknown values, resource configs."""
     configuration = plan.get("configuration") or {}
     changes = plan.get("resource_changes") or []
     return _Plan(
+        reference=reference,
         providers=configuration.get("provider_config") or {},
         variables=plan.get("variables") or {},
         after_unknown={c["address"]: (c.get("change") or {}).get("after_unknown") or {} for c in changes},
@@ -440,7 +382,7 @@ def _tag_pairs(tags: Any) -> Iterator[tuple[str, Any]]:
 
 def _place(ctx: _Plan, provider: str, path: tuple[str, ...], res: Mapping[str, Any]) -> _Found:
     """Dispatch to the provider's place rules; a provider without rules cannot be placed."""
-    listed = _listed_regions(res) if provider == "gcp" else None
+    listed = _listed_regions(ctx.reference, res) if provider == "gcp" else None
     if listed:
         return listed
     global_service = _match(GLOBAL_RULES, provider, str(res.get("type")))
@@ -485,7 +427,8 @@ def _attribute(
     value = (res.get("values") or {}).get(attribute)
     source = f"resource.{attribute}"
     if isinstance(value, str) and value:
-        return _value(provider, value, f"{source} {value}" if attribute == "zone" else source, attribute)
+        where = f"{source} {value}" if attribute == "zone" else source
+        return _value(ctx.reference, provider, value, where, attribute)
     if (ctx.after_unknown.get(str(res.get("address"))) or {}).get(attribute) is True:
         config = ctx.config.get((path, f"{res.get('type')}.{res.get('name')}"))
         if config is None or attribute in (config.get("expressions") or {}):
@@ -493,16 +436,16 @@ def _attribute(
     return None
 
 
-def _value(provider: str, value: str, source: str, attribute: str) -> _Found:
+def _value(ref: Reference, provider: str, value: str, source: str, attribute: str) -> _Found:
     """Interpret one stated place value for its provider."""
     if provider == "gcp" and attribute == "zone":
         zone = _ZONE.match(value.lower())
         if not zone:
             return _Found((), source, f"{value!r} is not a Google zone")
-        return _region_id("gcp", zone.group(1), source)
+        return _region_id(ref, "gcp", zone.group(1), source)
     if provider == "gcp":
-        return _gcp_location(value, source)
-    return _region_id(provider, value, source)
+        return _gcp_location(ref, value, source)
+    return _region_id(ref, provider, value, source)
 
 
 # Google blocks that list the regions a resource keeps its data in.
@@ -512,7 +455,7 @@ GCP_REGION_LISTS = (
 )
 
 
-def _listed_regions(res: Mapping[str, Any]) -> _Found | None:
+def _listed_regions(ref: Reference, res: Mapping[str, Any]) -> _Found | None:
     """Regions a Google resource lists itself (dual-region bucket, Pub/Sub storage policy), if any."""
     values = res.get("values") or {}
     for block, attribute in GCP_REGION_LISTS:
@@ -520,7 +463,7 @@ def _listed_regions(res: Mapping[str, Any]) -> _Found | None:
         regions = [r for b in blocks if isinstance(b, dict) for r in b.get(attribute) or []]
         if regions:
             source = f"resource.{block}.{attribute}"
-            return _merge([_region_id("gcp", str(r), source) for r in regions], source)
+            return _merge([_region_id(ref, "gcp", str(r), source) for r in regions], source)
     return None
 
 
@@ -595,7 +538,7 @@ def _provider_attribute(ctx: _Plan, key: str, attribute: str, expression: Any, p
     if not isinstance(expression, dict):
         return _Found((), label, f"provider {key} {attribute} is not an expression the plan states")
     if "constant_value" in expression:
-        return _stated(provider, expression["constant_value"], label, attribute, "constant")
+        return _stated(ctx.reference, provider, expression["constant_value"], label, attribute, "constant")
     references = expression.get("references") or []
     variable = _VARIABLE.match(references[0]) if len(references) == 1 else None
     if variable is None:
@@ -604,12 +547,12 @@ def _provider_attribute(ctx: _Plan, key: str, attribute: str, expression: Any, p
     if ":" in key:
         return _Found((), label, f"{references[0]} of {key.split(':')[0]} is not recorded in the plan")
     value = (ctx.variables.get(variable.group(1)) or {}).get("value")
-    return _stated(provider, value, label, attribute, references[0])
+    return _stated(ctx.reference, provider, value, label, attribute, references[0])
 
 
-def _stated(provider: str, value: Any, label: str, attribute: str, how: str) -> _Found:
+def _stated(ref: Reference, provider: str, value: Any, label: str, attribute: str, how: str) -> _Found:
     """A value read from a provider configuration: a non-empty string, or unknown."""
     if not isinstance(value, str) or not value:
         return _Found((), f"{label} ({how})", f"{label}: {how} has no value in the plan")
     source = f"{label} {value} ({how})" if attribute == "zone" else f"{label} ({how})"
-    return _value(provider, value, source, attribute)
+    return _value(ref, provider, value, source, attribute)

@@ -10,6 +10,8 @@ import pytest
 from engine.api import Engine
 
 TODAY = dt.date(2026, 12, 2)
+#: the latest `last_reviewed` of the shipped reference data: review checks run on it
+REVIEWED_ON = TODAY
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TODAY
+from tests.conftest import REVIEWED_ON
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what the wheel is built from (pyproject.toml names each); copied, so that the build's own
@@ -83,7 +83,7 @@ def test_a_wheel_installed_outside_the_checkout_decides(tmp_path, engine):
         timeout=60,
     )
     assert where.stdout.strip() == str(target / "engine" / "_policies")
-    checked = doorgifte("check", "--as-of", TODAY.isoformat())
+    checked = doorgifte("check", "--as-of", REVIEWED_ON.isoformat())
     assert checked.returncode == 0 and checked.stdout.startswith("ok: 4 policy profiles"), checked.stderr
     decided = doorgifte("evaluate", given=json.dumps(FLOW))
     answer = json.loads(decided.stdout)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from engine.reference import load_reference
-from tests.conftest import TODAY
+from tests.conftest import REVIEWED_ON
 
 D = dt.date
 DATA = Path(__file__).resolve().parents[2] / "adequacy_data"
@@ -34,10 +34,11 @@ def test_every_record_is_sourced_and_reviewed_within_a_year(ref):
     names the facts not reviewed within a year of today."""
     for d in ref.adequacy.decisions:
         assert d.source.startswith("https://"), d.id
-    assert ref.unreviewed(TODAY) == []
-    stale = ref.unreviewed(TODAY + dt.timedelta(days=400))
+    assert ref.unreviewed(REVIEWED_ON) == []
+    stale = ref.unreviewed(REVIEWED_ON + dt.timedelta(days=400))
     assert "eea: last reviewed" in stale[0] and any(s.startswith("adequacy decision ") for s in stale)
     assert any(s.startswith("regions of ") for s in stale) and any(s.startswith("clauses ") for s in stale)
+    assert any(s.startswith("terms of ") for s in stale)
     early = ref.unreviewed(dt.date(2019, 1, 1))  # reviewed after the date checked: named too
     assert early and all("after the date checked" in s for s in early)
 
@@ -123,9 +124,8 @@ def test_legacy_clauses_window(ref, on, concluded, counts, transitional):
 
 def _copy_data(tmp_path: Path) -> Path:
     target = tmp_path / "data"
-    for folder in ("regions", "regimes"):
-        (target / folder).mkdir(parents=True)
     for path in DATA.rglob("*.yaml"):
+        (target / path.relative_to(DATA)).parent.mkdir(parents=True, exist_ok=True)
         (target / path.relative_to(DATA)).write_bytes(path.read_bytes())
     return target
 
@@ -151,6 +151,14 @@ def _edit(path: Path, change) -> None:
         ("eea.yaml", lambda d: d["members"][0].update(source="nowhere"), "unknown source key"),
         ("instruments.yaml", lambda d: d["derogations"].pop(), "instruments missing"),
         ("adequacy.yaml", lambda d: d["decisions"][0].update(surprise=1), "Extra inputs"),
+        # a provider's terms: every fact sourced, every source with its URL and read date, reviewed
+        ("providers/aws.yaml", lambda d: d.pop("last_reviewed"), "last_reviewed"),
+        ("providers/aws.yaml", lambda d: d["entity"].update(sources=[]), "entity.sources"),
+        ("providers/aws.yaml", lambda d: d["transfers"].update(sources=["X9"]), "unknown source keys"),
+        ("providers/aws.yaml", lambda d: d["sources"]["P1"].pop("read_on"), "read_on"),
+        ("providers/aws.yaml", lambda d: d["sources"]["P1"].pop("url"), "url"),
+        ("providers/aws.yaml", lambda d: d["dpf"].pop("verified"), "dpf.verified"),
+        ("providers/gcp.yaml", lambda d: d["transfers"].update(importer=None), "onward clauses need"),
     ],
 )
 def test_broken_data_is_refused_with_file_and_line(tmp_path, file, change, message):

@@ -23,7 +23,7 @@ import engine.golden
 from engine.errors import EngineError
 from service import cli, commands
 from service.decision_log import COLUMNS, SqliteLog
-from tests.conftest import TODAY
+from tests.conftest import REVIEWED_ON, TODAY
 
 DOORGIFTE = Path(sys.executable).parent / "doorgifte"
 REAL_LOAD_ENGINE = commands.load_engine
@@ -136,7 +136,7 @@ def test_evaluate_text_format_reads_as_hops_findings_and_assumptions(capsys, flo
 
 
 def test_check_summarises_a_valid_rule_base(capsys):
-    code, out, _ = run(capsys, "check", "--as-of", TODAY.isoformat())
+    code, out, _ = run(capsys, "check", "--as-of", REVIEWED_ON.isoformat())
     assert code == 0
     assert out.startswith("ok: 4 policy profiles") and "reference data" in out
 

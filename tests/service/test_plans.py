@@ -27,7 +27,7 @@ def expected(engine, policy: str) -> dict[str, str]:
     """Per judged resource, the worst region verdict of its places (`GET /v1/regions/...` alone),
     conditions for a place the plan does not state; multi-region EU is every member in the EEA."""
     out = {}
-    for resource in planned_resources(THREE):
+    for resource in planned_resources(THREE, engine.reference):
         if resource.skipped:
             continue
         if resource.unknown or not resource.places:
@@ -47,10 +47,10 @@ def expected(engine, policy: str) -> dict[str, str]:
 
 
 def country_verdict(engine, country: str, policy: str) -> str:
-    """A processor with a signed agreement holding the data in one country: a region's standard flow."""
-    flow = catalogue.standard_flow(engine, "gcp", "europe-west4", AS_OF, policy)
+    """Google holding the data in one country of a multi-region, set up as for a region's verdict."""
+    flow = catalogue.region_flow(engine, "gcp", "europe-west4", AS_OF, policy)
     flow["exporter"] = EXPORTER
-    flow["recipient"]["locations"] = [{"country": country}]
+    flow["recipient"] = plans.processor(engine, "gcp", EXPORTER, AS_OF, [{"country": country}]).recipient
     return str(engine.evaluate(flow).decision)
 
 
@@ -69,8 +69,8 @@ def test_a_plan_of_three_providers_is_judged_per_resource(engine, policy):
     assert report["unknown"] == 1 and report["skipped"] == 2 and report["resources"] == 13
 
 
-def test_the_places_come_from_aliases_variables_and_display_names():
-    places = {r.address: (r.places, r.place_source) for r in planned_resources(THREE)}
+def test_the_places_come_from_aliases_variables_and_display_names(engine):
+    places = {r.address: (r.places, r.place_source) for r in planned_resources(THREE, engine.reference)}
     assert places["aws_s3_bucket.customers"] == (("eu-west-1",), "provider aws (var.region)")
     assert places["aws_s3_bucket.archive"][0] == ("eu-central-1",)  # alias aws.eu
     assert places["aws_dynamodb_table.sessions"][0] == ("us-east-1",)  # alias aws.us
@@ -106,7 +106,7 @@ def test_resources_in_the_same_places_share_one_evaluation(engine, monkeypatch):
     plans.check(engine, THREE, EXPORTER, "gdpr", {}, AS_OF)
     judged = {
         (r.provider, r.places)
-        for r in planned_resources(THREE)
+        for r in planned_resources(THREE, engine.reference)
         if not r.skipped and r.places and not r.unknown
     }
     assert len(calls) == len(judged) < 11
@@ -183,19 +183,34 @@ def test_the_http_endpoint_answers_the_same_report(client, engine):
 
 def test_places_are_checked_against_the_judging_engines_regions(engine):
     """A plan is read against the reference data of the engine that judges it
-    (`DOORGIFTE_DATA_PATH` included), not only the shipped files."""
-    from types import SimpleNamespace
+    (`DOORGIFTE_DATA_PATH` included): its own region records, not a second catalogue."""
+    import dataclasses
 
-    from service import terraform
-
-    for provider in engine.reference.providers:
-        assert terraform.of_reference(engine.reference)[provider] == terraform._shipped(provider)
-    ireland = SimpleNamespace(id="eu-west-1", name="Europe (Ireland)")
-    only_ireland = SimpleNamespace(providers={"aws": SimpleNamespace(regions=[ireland], unconfirmed=[])})
+    aws = engine.reference.providers["aws"]
+    ireland = [r for r in aws.regions if r.id == "eu-west-1"]
+    only_ireland = dataclasses.replace(
+        engine.reference, providers={"aws": aws.model_copy(update={"regions": ireland, "unconfirmed": []})}
+    )
     places = {r.address: r for r in planned_resources(THREE, only_ireland)}
     assert places["aws_s3_bucket.customers"].places == ("eu-west-1",)
     assert places["aws_s3_bucket.archive"].unknown and not places["aws_s3_bucket.archive"].places
     assert places["azurerm_storage_account.main"].unknown  # no Azure regions in that data
-    assert {r.address: r.places for r in planned_resources(THREE)}["aws_s3_bucket.archive"] == (
-        "eu-central-1",
-    )
+    assert {r.address: r.places for r in planned_resources(THREE, engine.reference)}[
+        "aws_s3_bucket.archive"
+    ] == ("eu-central-1",)
+
+
+def test_the_report_states_each_providers_set_up_and_judges_as_the_region_verdict(engine):
+    """A resource is judged with its provider as it contracts, exactly as the region's verdict, and
+    the report states that set-up per provider (SPEC section 14)."""
+    report = plans.check(engine, THREE, EXPORTER, "gdpr", {}, AS_OF)
+    assert sorted(report["providers"]) == ["aws", "azure", "gcp"]
+    aws = report["providers"]["aws"]
+    assert aws["terms"]["entity"] == "Amazon Web Services EMEA SARL" and "module 2" in aws["assumption"]
+    assert report["providers"]["azure"]["terms"]["not_credited"] == ["entity", "transfers", "dpf"]
+    sessions = next(r for r in report["results"] if r["address"] == "aws_dynamodb_table.sessions")
+    region = catalogue.region(engine, "aws", "us-east-1", AS_OF, "gdpr")
+    assert [f["code"] for f in sessions["findings"]] == region["conditions"] == ["transfer.assess_impact"]
+    assert sessions["findings"][0]["party"] == "Amazon Web Services EMEA SARL"
+    dutch = plans.check(engine, THREE, EXPORTER, "gdpr", {}, AS_OF, "nl")
+    assert "verwerkersovereenkomst" in dutch["providers"]["aws"]["assumption"]

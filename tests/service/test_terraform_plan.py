@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from engine.paths import DATA_DIR
+from engine.reference import load_reference
 from service.terraform import (
     EU_MEMBER_STATES,
     GCP_DUAL_REGIONS,
@@ -21,7 +23,6 @@ from service.terraform import (
     SKIP_RULES,
     PlanError,
     PlannedResource,
-    catalogue,
     module_path,
     multi_region_countries,
     planned_resources,
@@ -32,6 +33,8 @@ from service.terraform import (
 )
 
 PLANS = Path(__file__).parent / "data" / "plans"
+#: the shipped reference data: places are read against the judging engine's regions
+REFERENCE = load_reference(DATA_DIR)
 
 
 def load(name: str) -> dict[str, Any]:
@@ -39,7 +42,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 def by_address(name: str) -> dict[str, PlannedResource]:
-    return {r.address: r for r in planned_resources(load(name))}
+    return {r.address: r for r in planned_resources(load(name), REFERENCE)}
 
 
 def one(
@@ -78,7 +81,7 @@ def one(
             },
         },
     }
-    (record,) = planned_resources(plan)
+    (record,) = planned_resources(plan, REFERENCE)
     return record
 
 
@@ -127,7 +130,7 @@ def test_three_provider_plan_lists_every_managed_resource_and_no_data_source() -
     managed = [
         r["address"] for r in plan["planned_values"]["root_module"]["resources"] if r["mode"] == "managed"
     ]
-    records = planned_resources(plan)
+    records = planned_resources(plan, REFERENCE)
     assert [r.address for r in records] == managed
     assert "data.aws_caller_identity.current" not in {r.address for r in records}
     assert len(records) == 13
@@ -160,7 +163,7 @@ def test_aws_region_computed_by_the_provider_falls_back_to_the_provider() -> Non
 def test_aws_variable_region_follows_the_plan_variable() -> None:
     plan = load("three_providers.json")
     plan["variables"]["region"]["value"] = "ap-southeast-2"
-    record = {r.address: r for r in planned_resources(plan)}["aws_s3_bucket.customers"]
+    record = {r.address: r for r in planned_resources(plan, REFERENCE)}["aws_s3_bucket.customers"]
     assert record.places == ("ap-southeast-2",)
 
 
@@ -226,7 +229,7 @@ def test_aws_provider_without_a_usable_region_is_unknown(config: dict[str, Any],
 def test_resource_missing_from_the_configuration_is_unknown() -> None:
     plan = load("three_providers.json")
     plan["configuration"]["root_module"]["resources"] = []
-    record = {r.address: r for r in planned_resources(plan)}["aws_s3_bucket.archive"]
+    record = {r.address: r for r in planned_resources(plan, REFERENCE)}["aws_s3_bucket.archive"]
     assert record.unknown == "the plan has no configuration block for this resource"
 
 
@@ -241,10 +244,10 @@ def test_several_provider_configurations_count_together() -> None:
     block = next(r for r in plan["configuration"]["root_module"]["resources"] if r["name"] == "archive")
     del block["provider_config_key"]
     block["provider_config_keys"] = ["aws.a", "aws.b"]
-    record = {r.address: r for r in planned_resources(plan)}["aws_s3_bucket.archive"]
+    record = {r.address: r for r in planned_resources(plan, REFERENCE)}["aws_s3_bucket.archive"]
     assert (record.places, record.unknown) == (("eu-west-1", "us-west-2"), None)
     block["provider_config_keys"] = ["aws.a", "aws.none"]
-    record = {r.address: r for r in planned_resources(plan)}["aws_s3_bucket.archive"]
+    record = {r.address: r for r in planned_resources(plan, REFERENCE)}["aws_s3_bucket.archive"]
     assert record.unknown == "the plan holds no configuration for provider aws.none"
 
 
@@ -335,7 +338,7 @@ def test_azure_location_computed_in_the_configuration_is_unknown() -> None:
             del r["values"]["location"]
     change = next(c for c in plan["resource_changes"] if c["address"] == "azurerm_storage_account.main")
     change["change"]["after_unknown"]["location"] = True
-    record = {r.address: r for r in planned_resources(plan)}["azurerm_storage_account.main"]
+    record = {r.address: r for r in planned_resources(plan, REFERENCE)}["azurerm_storage_account.main"]
     assert (record.places, record.unknown) == ((), "location is computed: known only after apply")
 
 
@@ -379,7 +382,7 @@ def test_google_dual_regions_expand_to_catalogue_regions(code: str) -> None:
     record = one({"name": "b", "location": code.lower()}, "google_storage_bucket", "google")
     assert record.places == tuple(sorted(GCP_DUAL_REGIONS[code]))
     assert record.unknown is None
-    assert set(record.places) <= catalogue("gcp").ids
+    assert set(record.places) <= set(REFERENCE.region_ids("gcp"))
 
 
 def test_google_multi_region_countries() -> None:
@@ -591,7 +594,7 @@ def test_checkov_nested_modules_are_all_listed() -> None:
 def test_read_plan_accepts_byte_order_marks(encode: Any) -> None:
     text = (PLANS / "checkov_aws_win_utf8.json").read_text(encoding="utf-8")
     plan = read_plan(encode(text))
-    assert [r.places for r in planned_resources(plan)] == [("us-west-2",)]
+    assert [r.places for r in planned_resources(plan, REFERENCE)] == [("us-west-2",)]
 
 
 @pytest.mark.parametrize(
@@ -610,17 +613,19 @@ def test_read_plan_refuses_what_is_not_a_plan(data: str, message: str) -> None:
 
 def test_planned_resources_refuses_a_state() -> None:
     with pytest.raises(PlanError):
-        planned_resources({"format_version": "1.0", "values": {"root_module": {}}})
+        planned_resources({"format_version": "1.0", "values": {"root_module": {}}}, REFERENCE)
 
 
 def test_empty_plan_has_no_resources() -> None:
-    assert planned_resources({"format_version": "1.2", "planned_values": {"root_module": {}}}) == []
+    assert (
+        planned_resources({"format_version": "1.2", "planned_values": {"root_module": {}}}, REFERENCE) == []
+    )
 
 
 def test_planned_resources_does_not_change_the_plan() -> None:
     plan = load("three_providers.json")
     before = copy.deepcopy(plan)
-    planned_resources(plan)
+    planned_resources(plan, REFERENCE)
     assert plan == before
     assert json.dumps(plan, sort_keys=True) == json.dumps(before, sort_keys=True)
 
