@@ -20,6 +20,7 @@ from engine import contracting
 from engine.api import Engine
 from engine.decision import Decision, LocationResult
 from engine.reference import AdequacyDecision, Region
+from engine.regime import GDPR
 
 DEFAULT_HOME = "NL"
 #: the standard set-up, stated with the verdict of a provider without sourced terms (SPEC section
@@ -65,14 +66,22 @@ def adequacy_json(decision: AdequacyDecision | None, on: dt.date) -> dict[str, A
     }
 
 
-def country(engine: Engine, code: str, as_of: dt.date) -> dict[str, Any]:
-    """Zone, EEA membership and adequacy decision of one alpha-2 country on a date."""
+def regimes(engine: Engine) -> list[str]:
+    """The points of view a place can be judged from: the GDPR's and each modelled regime's."""
+    return [GDPR, *sorted(engine.reference.regimes)]
+
+
+def country(engine: Engine, code: str, as_of: dt.date, regime: str = GDPR) -> dict[str, Any]:
+    """Zone, EEA membership and adequacy decision of one alpha-2 country on a date. `zone` and
+    `eea` are its standing in EU law; `transfer` and `adequacy` are the regime's point of view
+    (SPEC section 4a): under the UK GDPR an EEA state receives a restricted transfer that the
+    UK's own adequacy regulations cover."""
     import pycountry
 
     ref = engine.reference
     zone = ref.zone(code, as_of)
     record = pycountry.countries.get(alpha_2=code)
-    return {
+    out = {
         "country": code,
         "name": (getattr(record, "common_name", None) or record.name) if record else code,
         "zone": zone.zone,
@@ -81,20 +90,39 @@ def country(engine: Engine, code: str, as_of: dt.date) -> dict[str, Any]:
         "bridge": zone.bridge,
         "adequacy": adequacy_json(zone.adequacy, as_of),
     }
+    law = ref.regimes.get(regime)
+    if law is None:
+        return out
+    decision = law.adequacy_for(code, ref.in_eea(code, as_of), as_of)
+    return {
+        **out,
+        "regime": regime,
+        "transfer": not law.in_area(code),
+        "bridge": None,
+        "adequacy": adequacy_json(decision, as_of),
+    }
 
 
-def countries(engine: Engine, as_of: dt.date) -> list[dict[str, Any]]:
-    return [country(engine, code, as_of) for code in engine.reference.countries()]
+def countries(engine: Engine, as_of: dt.date, regime: str = GDPR) -> list[dict[str, Any]]:
+    return [country(engine, code, as_of, regime) for code in engine.reference.countries()]
 
 
-def _home(engine: Engine, policy: str) -> str:
+def _home(engine: Engine, policy: str, regime: str = GDPR) -> str:
+    """The exporter a place is judged for: in the policy's home country under the GDPR, else in
+    the regime's own area (the UK for `uk_gdpr`)."""
+    law = engine.reference.regimes.get(regime)
+    if law is not None:
+        return law.area[0]
     profile, _ = engine.profile(policy)
     return (profile.settings.home_country if profile else None) or DEFAULT_HOME
 
 
-def set_up(engine: Engine, provider: str, region: str, as_of: dt.date, policy: str) -> contracting.SetUp:
-    """The provider as processor of a controller in the policy's home country, in this region."""
-    home = _home(engine, policy)
+def set_up(
+    engine: Engine, provider: str, region: str, as_of: dt.date, policy: str, regime: str = GDPR
+) -> contracting.SetUp:
+    """The provider as processor of a controller in the policy's home country (or the regime's
+    own area), in this region."""
+    home = _home(engine, policy, regime)
     place = [{"cloud": provider, "region": region}]
     return contracting.processor(
         engine.reference, provider, place, (home, "controller"), as_of, f"{provider} {region}"
@@ -109,25 +137,33 @@ def region_flow(
     policy: str,
     lang: str = "en",
     processor: contracting.SetUp | None = None,
+    regime: str = GDPR,
 ) -> dict[str, Any]:
     """The flow a region's verdict is the decision of; `lang` is the language of its messages."""
     if engine.profile(policy)[0] is None:
         raise ValueError(f"unknown policy {policy!r}")
-    processor = processor or set_up(engine, provider, region, as_of, policy)
+    processor = processor or set_up(engine, provider, region, as_of, policy, regime)
     return {
         "as_of": as_of.isoformat(),
         "policy": policy,
-        "exporter": {"name": "Controller", "country": _home(engine, policy)},
+        "exporter": {"name": "Controller", "country": _home(engine, policy, regime)},
         "recipient": processor.recipient,
         "lang": lang,
     }
 
 
 def region(
-    engine: Engine, provider: str, region_id: str, as_of: dt.date, policy: str, lang: str = "en"
+    engine: Engine,
+    provider: str,
+    region_id: str,
+    as_of: dt.date,
+    policy: str,
+    lang: str = "en",
+    regime: str = GDPR,
 ) -> dict[str, Any]:
-    """Where a region is and whether a processor may hold personal data there under `policy`;
-    the reasons' messages in `lang` (en, nl), the codes the same in each.
+    """Where a region is and whether a processor may hold personal data there under `policy`,
+    for a controller under `regime` (a UK architect asks with `uk_gdpr`); the reasons' messages
+    in `lang` (en, nl), the codes the same in each.
 
     Raises UnknownRegion for a region the catalogue lacks, ValueError for an unknown policy."""
     if engine.profile(policy)[0] is None:
@@ -136,12 +172,12 @@ def region(
     if record is None:
         raise UnknownRegion(region_id)
     zone = engine.reference.zone(record.country, as_of)
-    processor = set_up(engine, provider, record.id, as_of, policy)
+    processor = set_up(engine, provider, record.id, as_of, policy, regime)
     decision = engine.evaluate(
-        region_flow(engine, provider, record.id, as_of, policy, lang, processor), as_of
+        region_flow(engine, provider, record.id, as_of, policy, lang, processor, regime), as_of
     )
     location = _place_of(decision, record.id)
-    home = _home(engine, policy)
+    home = _home(engine, policy, regime)
     return {
         "provider": provider,
         "region": record.id,
@@ -153,6 +189,7 @@ def region(
         "eea": engine.reference.in_eea(record.country, as_of),
         "retired": record.retired.isoformat() if record.retired else None,
         "policy": policy,
+        "regime": decision.regime,
         "processor_may_hold_personal_data": {"allow": "yes", "conditions": "with_conditions", "deny": "no"}[
             decision.decision
         ],
@@ -175,19 +212,21 @@ def _place_of(decision: Decision, region_id: str) -> LocationResult:
 
 
 def regions(
-    engine: Engine, provider: str, as_of: dt.date, policy: str, lang: str = "en"
+    engine: Engine, provider: str, as_of: dt.date, policy: str, lang: str = "en", regime: str = GDPR
 ) -> list[dict[str, Any]]:
-    """Every region of a provider with its verdict; remembered per (provider, date, policy, lang),
-    since an engine's rules and data never change and a listing costs one evaluation per region."""
-    return list(_regions(engine, provider, as_of, policy, lang))
+    """Every region of a provider with its verdict; remembered per (provider, date, policy, lang,
+    regime), since an engine's rules and data never change and a listing costs one evaluation
+    per region."""
+    return list(_regions(engine, provider, as_of, policy, lang, regime))
 
 
 @functools.lru_cache(maxsize=256)
 def _regions(
-    engine: Engine, provider: str, as_of: dt.date, policy: str, lang: str = "en"
+    engine: Engine, provider: str, as_of: dt.date, policy: str, lang: str = "en", regime: str = GDPR
 ) -> tuple[dict[str, Any], ...]:
     if provider not in engine.reference.providers:
         raise UnknownRegion(provider)
     return tuple(
-        region(engine, provider, rid, as_of, policy, lang) for rid in engine.reference.region_ids(provider)
+        region(engine, provider, rid, as_of, policy, lang, regime)
+        for rid in engine.reference.region_ids(provider)
     )

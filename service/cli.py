@@ -241,12 +241,18 @@ def cmd_countries(args: argparse.Namespace, config: Config) -> int:
     from engine import catalogue
     from service.textformat import table
 
+    engine = load_engine(config)
     on = args.as_of or lookup.today_utc()
+    try:
+        regime = lookup.regime(engine, args.regime)
+    except lookup.Unknown as exc:
+        _err(f"doorgifte countries: {exc.problem.msg}; {exc.problem.hint}")
+        return EXIT_USAGE
     rows = [
         (c["country"], c["name"], c["zone"], c["eea"], c["transfer"], (c["adequacy"] or {}).get("act"))
-        for c in catalogue.countries(load_engine(config), on)
+        for c in catalogue.countries(engine, on, regime)
     ]
-    print(f"countries as of {on.isoformat()}")
+    print(f"countries as of {on.isoformat()}" + (f", seen from {regime}" if regime != catalogue.GDPR else ""))
     sys.stdout.write(table(("country", "name", "zone", "eea", "transfer", "adequacy decision"), rows))
     return EXIT_OK
 
@@ -258,11 +264,13 @@ def cmd_region(args: argparse.Namespace, config: Config) -> int:
     on = args.as_of or lookup.today_utc()
     try:
         policy = lookup.policy(engine, args.policy)
+        regime = lookup.regime(engine, args.regime)
         if args.region:
-            row = lookup.region(engine, args.provider, args.region, on, policy)
+            row = lookup.region(engine, args.provider, args.region, on, policy, regime)
             fields = ("provider", "region", "name", "city", "country", "partition", "zone", "eea", "retired")
             pairs = [(k, row[k]) for k in fields] + [
                 ("policy", policy),
+                ("regime", regime),
                 ("as of", on.isoformat()),
                 ("usable", row["processor_may_hold_personal_data"]),
                 ("reasons", _reasons(row)),
@@ -270,11 +278,11 @@ def cmd_region(args: argparse.Namespace, config: Config) -> int:
             ]
             sys.stdout.write(table(("field", "value"), pairs))
             return EXIT_OK
-        name, rows = lookup.regions(engine, args.provider, on, policy)
+        name, rows = lookup.regions(engine, args.provider, on, policy, regime)
     except lookup.Unknown as exc:
         _err(f"doorgifte region: {exc.problem.msg}" + (f"; {exc.problem.hint}" if exc.problem.hint else ""))
         return EXIT_USAGE
-    print(f"{name} regions as of {on.isoformat()} under policy {policy}")
+    print(f"{name} regions as of {on.isoformat()} under policy {policy} for an exporter under {regime}")
     lines = [
         (
             r["region"],
@@ -395,12 +403,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("countries", cmd_countries, "every country's zone and adequacy decision as a table")
     p.add_argument("--as-of", type=lookup.date_argument)
+    p.add_argument(
+        "--regime", default="gdpr", help="judge for an exporter under this regime: gdpr, uk_gdpr, ch_fadp"
+    )
 
     p = command("region", cmd_region, "a cloud region (or every region of a provider) as a table")
     p.add_argument("provider", metavar="PROVIDER")
     p.add_argument("region", nargs="?", metavar="REGION")
     p.add_argument("--as-of", type=lookup.date_argument)
     p.add_argument("--policy", default="gdpr", help="policy profile id, or ids joined by commas")
+    p.add_argument(
+        "--regime", default="gdpr", help="judge for an exporter under this regime: gdpr, uk_gdpr, ch_fadp"
+    )
 
     p = sub.add_parser("log", help="the decision log", description="the decision log")
     log_sub = p.add_subparsers(dest="log_command", required=True, metavar="SUBCOMMAND")

@@ -88,6 +88,16 @@ def policy(engine: Engine, raw: str | list[str], loc: str = "policy") -> str:
     return profile.id
 
 
+def regime(engine: Engine, raw: str, loc: str = "regime") -> str:
+    """A point of view a place can be judged from (SPEC section 4a): `gdpr` or a modelled regime
+    (`uk_gdpr`, `ch_fadp`); `none` judges nothing, so it is no point of view."""
+    known = catalogue.regimes(engine)
+    if raw not in known:
+        hint = did_you_mean(raw, known) or "known regimes: " + ", ".join(known)
+        raise Unknown(Problem(loc, f"unknown regime {raw!r}", hint))
+    return raw
+
+
 def country(engine: Engine, ref: str, loc: str = "country") -> str:
     """The alpha-2 code of a country reference, as a flow request would resolve it."""
     code = engine.resolver.country(ref)
@@ -142,6 +152,7 @@ def allow_list(
     usable: str | None = None,
     partition: str | None = None,
     lang: str = "en",
+    regime: str = catalogue.GDPR,
 ) -> list[dict[str, Any]]:
     """The regions of these providers (known names, see `providers`) with their verdicts under
     `policy_id` on `on`, in provider then catalogue order: exactly the rows of each provider's
@@ -151,24 +162,31 @@ def allow_list(
     return [
         row
         for name in provider_names
-        for row in catalogue.regions(engine, name, on, policy_id, lang)
+        for row in catalogue.regions(engine, name, on, policy_id, lang, regime)
         if (verdict is None or row["processor_may_hold_personal_data"] == verdict)
         and (partition is None or row["partition"] == partition)
     ]
 
 
-def region(engine: Engine, provider_raw: str, region_id: str, on: dt.date, policy_id: str) -> dict[str, Any]:
+def region(
+    engine: Engine,
+    provider_raw: str,
+    region_id: str,
+    on: dt.date,
+    policy_id: str,
+    regime: str = catalogue.GDPR,
+) -> dict[str, Any]:
     """One region's place and verdict (`engine.catalogue.region`), or Unknown with close ids."""
     name = provider(engine, provider_raw)
     try:
-        return catalogue.region(engine, name, region_id, on, policy_id)
+        return catalogue.region(engine, name, region_id, on, policy_id, regime=regime)
     except catalogue.UnknownRegion:
         msg, hint = region_problem(engine.reference, name, region_id)
         raise Unknown(Problem("region", msg, hint)) from None
 
 
 def regions(
-    engine: Engine, provider_raw: str, on: dt.date, policy_id: str
+    engine: Engine, provider_raw: str, on: dt.date, policy_id: str, regime: str = catalogue.GDPR
 ) -> tuple[str, list[dict[str, Any]]]:
     name = provider(engine, provider_raw)
-    return name, catalogue.regions(engine, name, on, policy_id)
+    return name, catalogue.regions(engine, name, on, policy_id, regime=regime)

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from engine.errors import ERRORS
+from engine.regime import REGIMES
 from service.access import ANY_TOKEN, OPEN, requirement
 from service.lookup import LANGS, PARTITIONS, USABLE
 from service.schemas import ProblemDetails
@@ -56,6 +57,11 @@ QUERY: dict[str, dict[str, Any]] = {
     "policy": {
         "description": "policy profile id (GET /v1/policies); default: gdpr",
         "schema": {"type": "string", "default": "gdpr"},
+    },
+    "regime": {
+        "description": "the point of view (SPEC section 4a): judge for an exporter under this regime "
+        "(uk_gdpr: which regions and countries are adequate for the UK); default: gdpr",
+        "schema": {"type": "string", "enum": [r for r in REGIMES if r != "none"], "default": "gdpr"},
     },
     "revision": {
         "description": "a vendor revision number; default: the latest",

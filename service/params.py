@@ -59,6 +59,14 @@ def policy(engine: Engine) -> str:
         raise invalid(exc) from None
 
 
+def regime(engine: Engine) -> str:
+    """`?regime=uk_gdpr`: judge a place for an exporter under that regime (default `gdpr`)."""
+    try:
+        return lookup.regime(engine, request.args.get("regime", lookup.catalogue.GDPR))
+    except lookup.Unknown as exc:
+        raise invalid(exc) from None
+
+
 def invalid(exc: lookup.Unknown) -> ProblemError:
     """A bad query value: the request breaks the contract (422)."""
     return ProblemError("invalid_request", exc.problem.msg, [exc.problem])

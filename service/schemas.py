@@ -138,14 +138,26 @@ class CountryOut(Out):
     name: str
     zone: Zone
     eea: bool
-    transfer: bool = Field(description="whether sending data there is a transfer under Chapter V")
+    transfer: bool = Field(
+        description="whether sending data there is a transfer under Chapter V, or under `regime`'s law"
+    )
     bridge: str | None = Field(description="the act of a transition bridge in force, if any")
-    adequacy: AdequacyOut | None
+    adequacy: AdequacyOut | None = Field(
+        description="the adequacy decision in force, or with `regime` that regime's adequacy record"
+    )
+    regime: str | None = Field(
+        None, description="the regime whose point of view `transfer` and `adequacy` give"
+    )
     as_of: dt.date
 
 
 class CountryList(Out):
     as_of: dt.date
+    regime: str = Field(
+        "gdpr",
+        description="the point of view (SPEC section 4a): gdpr, or uk_gdpr / ch_fadp for an exporter "
+        "under that regime",
+    )
     reference_data: DataVersion
     countries: list[CountryOut]
 
@@ -209,6 +221,9 @@ class RegionOut(Out):
     eea: bool
     retired: dt.date | None
     policy: str
+    regime: str = Field(
+        "gdpr", description="the regime of the controller the verdict is for: gdpr, uk_gdpr, ch_fadp"
+    )
     processor_may_hold_personal_data: Literal["yes", "with_conditions", "no"]
     decision: DecisionValue
     reasons: list[Finding] = Field(description="the findings for the region's location (notes left out)")
@@ -229,6 +244,11 @@ class RegionList(Out):
     provider: str
     as_of: dt.date
     policy: str
+    regime: str = Field(
+        "gdpr",
+        description="the point of view (SPEC section 4a): gdpr, or uk_gdpr / ch_fadp for an exporter "
+        "under that regime",
+    )
     reference_data: DataVersion
     regions: list[RegionOut]
 
@@ -239,6 +259,11 @@ class ProviderList(Out):
     providers: list[str] = Field(description="every provider the reference data lists, whatever the filters")
     as_of: dt.date
     policy: str
+    regime: str = Field(
+        "gdpr",
+        description="the point of view (SPEC section 4a): gdpr, or uk_gdpr / ch_fadp for an exporter "
+        "under that regime",
+    )
     reference_data: DataVersion
     regions: list[RegionOut] = Field(
         description="every region of every provider (or of `provider`) with its verdict, kept by "

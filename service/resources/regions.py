@@ -21,9 +21,9 @@ from service.schemas import ProviderList, RegionList, RegionOut
 from service.state import current
 
 blueprint = Blueprint("regions", __name__)
-QUERY = ("as_of", "policy")
+QUERY = ("as_of", "policy", "regime")
 ERRORS = ("invalid_request", "not_found")
-LIST_QUERY = ("as_of", "policy", "provider", "usable", "partition", "lang", "format")
+LIST_QUERY = ("as_of", "policy", "regime", "provider", "usable", "partition", "lang", "format")
 CSV = "text/csv"
 #: the columns of `GET /v1/regions?format=csv`, in order (`usable` is processor_may_hold_personal_data)
 CSV_FIELDS = (
@@ -56,12 +56,13 @@ def providers() -> Response:
     may a processor with a signed agreement hold personal data there (yes, with_conditions, no).
     `usable=yes|conditions|no` keeps the regions with that verdict, `partition=` those of one
     partition of the region catalogue (commercial is the public cloud), `lang=nl` gives the
-    reasons' messages in Dutch. `format=csv` gives one row per region as a download (cells that
-    a spreadsheet would read as a formula start with `'`). An unknown value is a 422 naming the
-    parameter, with the valid values in the hint."""
+    reasons' messages in Dutch. `regime=uk_gdpr` (or `ch_fadp`) judges every region for an
+    exporter under that regime: which regions are adequate for the UK. `format=csv` gives one
+    row per region as a download (cells that a spreadsheet would read as a formula start with
+    `'`). An unknown value is a 422 naming the parameter, with the valid values in the hint."""
     engine = current().engine
     params.check_args(LIST_QUERY)
-    on, policy = params.as_of(), params.policy(engine)
+    on, policy, regime = params.as_of(), params.policy(engine), params.regime(engine)
     try:
         names = lookup.providers(engine, request.args.get("provider"))
         usable = lookup.choice(request.args.get("usable"), tuple(lookup.USABLE), "usable")
@@ -72,7 +73,7 @@ def providers() -> Response:
     except lookup.Unknown as exc:
         raise params.invalid(exc) from None
     output = log_params.output_format()
-    rows = lookup.allow_list(engine, names, on, policy, usable, partition, lang)
+    rows = lookup.allow_list(engine, names, on, policy, usable, partition, lang, regime)
     if output == "csv":
         response = Response(regions_csv(rows), mimetype=CSV)
         response.headers["Content-Disposition"] = f"attachment; filename=regions-{on.isoformat()}.csv"
@@ -82,6 +83,7 @@ def providers() -> Response:
             "providers": sorted(engine.reference.providers),
             "as_of": on.isoformat(),
             "policy": policy,
+            "regime": regime,
             "reference_data": {"version": engine.reference.version},
             "regions": [{**row, "as_of": on.isoformat()} for row in rows],
         }
@@ -106,12 +108,13 @@ def regions_csv(rows: list[dict[str, Any]]) -> str:
 def regions(provider: str) -> Response:
     """Every region of the provider with its country, zone and verdict under `policy`:
     may a processor with a signed agreement hold personal data there (yes, with_conditions,
-    no), with the reasons. Unknown providers are 404 with a hint."""
+    no), with the reasons, for an exporter under `regime` (default gdpr). Unknown providers are
+    404 with a hint."""
     engine = current().engine
     params.check_args(QUERY)
-    on, policy = params.as_of(), params.policy(engine)
+    on, policy, regime = params.as_of(), params.policy(engine), params.regime(engine)
     try:
-        name, rows = lookup.regions(engine, provider, on, policy)
+        name, rows = lookup.regions(engine, provider, on, policy, regime)
     except lookup.Unknown as exc:
         raise params.not_found(exc) from None
     return jsonify(
@@ -119,6 +122,7 @@ def regions(provider: str) -> Response:
             "provider": name,
             "as_of": on.isoformat(),
             "policy": policy,
+            "regime": regime,
             "reference_data": {"version": engine.reference.version},
             "regions": [{**row, "as_of": on.isoformat()} for row in rows],
         }
@@ -130,12 +134,13 @@ def regions(provider: str) -> Response:
 @describe("One region", {200: RegionOut}, query=QUERY, errors=ERRORS)
 def region(provider: str, region: str) -> Response:
     """The region's country, city and zone on `as_of`, and whether a processor may hold personal
-    data there under `policy`. Unknown providers or regions are 404 with a did-you-mean hint."""
+    data there under `policy`, for an exporter under `regime` (default gdpr). Unknown providers
+    or regions are 404 with a did-you-mean hint."""
     engine = current().engine
     params.check_args(QUERY)
-    on, policy = params.as_of(), params.policy(engine)
+    on, policy, regime = params.as_of(), params.policy(engine), params.regime(engine)
     try:
-        row = lookup.region(engine, provider, region, on, policy)
+        row = lookup.region(engine, provider, region, on, policy, regime)
     except lookup.Unknown as exc:
         raise params.not_found(exc) from None
     return jsonify({**row, "as_of": on.isoformat()})

@@ -237,6 +237,21 @@ def test_region_table_for_a_provider_lists_usability_and_reasons(capsys, engine)
     assert frankfurt.split()[-2:] == ["yes", "-"]
 
 
+def test_tables_seen_from_the_uk(capsys):
+    """`--regime uk_gdpr`: transfer and adequacy as the UK's law reads them (SPEC section 4a)."""
+    code, out, _ = run(capsys, "countries", "--as-of", "2025-03-15", "--regime", "uk_gdpr")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "countries as of 2025-03-15, seen from uk_gdpr"
+    gi = next(line for line in lines if line.startswith("GI "))
+    assert "yes" in gi.split() and "Sch 21 para 5 (Gibraltar)" in gi
+    code, out, _ = run(capsys, "region", "aws", "us-east-1", "--as-of", "2025-03-15", "--regime", "uk_gdpr")
+    rows = dict(line.split(None, 1) for line in out.splitlines()[2:])
+    assert code == 0 and rows["regime"] == "uk_gdpr"
+    assert rows["reasons"] == "transfer.assess_risk,transfer.sign_idta"
+    code, _, err = run(capsys, "countries", "--regime", "uk-gdpr")
+    assert code == 2 and "uk_gdpr" in err
+
+
 @pytest.mark.parametrize(
     ("argv", "hint"), [(["region", "awz"], "aws"), (["region", "aws", "eu-west-9"], "eu-west")]
 )

@@ -156,6 +156,7 @@ def test_openapi_query_parameters_are_documented(spec):
         ("region", "path"),
         ("as_of", "query"),
         ("policy", "query"),
+        ("regime", "query"),
     }
 
 
