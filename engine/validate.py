@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import vocabulary as v
 from engine.errors import LoadProblem, did_you_mean
-from engine.messages import Catalogue, placeholders
+from engine.messages import Catalogue, placeholders, variant
 from engine.policy_schema import BOOL, FACTS, INT, PARAM_FACTS, Conclusion, Rule
 from engine.yamlfile import YamlDoc
 
@@ -120,19 +120,29 @@ def check_rule(
     names |= {derived for derived, source in v.DERIVED_PARAMS.items() if source in rule.then.params}
     out.extend(_action_template_problems(rule, catalogue))
     for code in [c for c in (rule.then.code, *rule.then.assume) if c]:
-        by_lang = catalogue.templates.get(code, {})
-        for lang in v.LANGUAGES:
-            if lang not in by_lang:
-                out.append((("then",), f"no {lang!r} message for code {code!r}"))
-            elif code == rule.then.code and not placeholders(by_lang[lang]) <= names:
-                extra = sorted(placeholders(by_lang[lang]) - names)
-                out.append(
-                    (
-                        ("then",),
-                        f"the {lang!r} message of {code!r} uses {extra}, which this rule does not give",
+        # the code's own template, and its wording under each regime the rule judges under
+        keys = [code, *(k for k in _variants(code, rule) if k in catalogue.templates)]
+        for key in keys:
+            by_lang = catalogue.templates.get(key, {})
+            for lang in v.LANGUAGES:
+                if lang not in by_lang:
+                    out.append((("then",), f"no {lang!r} message for code {key!r}"))
+                elif code == rule.then.code and not placeholders(by_lang[lang]) <= names:
+                    extra = sorted(placeholders(by_lang[lang]) - names)
+                    out.append(
+                        (
+                            ("then",),
+                            f"the {lang!r} message of {key!r} uses {extra}, which this rule does not give",
+                        )
                     )
-                )
     return out
+
+
+def _variants(code: str, rule: Rule) -> list[str]:
+    """The catalogue keys of `code`'s wording under the regimes the rule names (messages.variant)."""
+    named = rule.when.get("regime")
+    regimes = named.get("in", []) if isinstance(named, dict) else [named] if named else []
+    return [variant(code, r) for r in regimes if isinstance(r, str)]
 
 
 def check_conclusion(conclusion: Conclusion, conclusions: list[Conclusion]) -> Found:
@@ -166,19 +176,20 @@ def _action_template_problems(rule: Rule, catalogue: Catalogue) -> Found:
     if rule.then.effect != "condition":
         return []
     out: Found = []
-    for lang, template in catalogue.templates.get(f"action.{rule.then.code}", {}).items():
-        given = set(rule.then.params) | {
-            d for d, source in v.DERIVED_PARAMS.items() if source in rule.then.params
-        }
-        extra = sorted(placeholders(template) - given - ACTION_CONTEXT)
-        if extra:
-            out.append(
-                (
-                    ("then",),
-                    f"the {lang!r} action text of {rule.then.code!r} uses {extra}, "
-                    "which this rule does not give",
+    code = f"action.{rule.then.code}"
+    for key in [code, *(k for k in _variants(code, rule) if k in catalogue.templates)]:
+        for lang, template in catalogue.templates.get(key, {}).items():
+            given = set(rule.then.params) | {
+                d for d, source in v.DERIVED_PARAMS.items() if source in rule.then.params
+            }
+            extra = sorted(placeholders(template) - given - ACTION_CONTEXT)
+            if extra:
+                out.append(
+                    (
+                        ("then",),
+                        f"the {lang!r} action text of {key!r} uses {extra}, which this rule does not give",
+                    )
                 )
-            )
     return out
 
 
