@@ -577,8 +577,9 @@ class Reference:
     def bcr_kind(self, kind: str) -> BcrKind:
         return self._bcr[kind]
 
-    def derogation(self, ground: str) -> DerogationRecord:
-        return self._derogations[ground]
+    def derogation(self, ground: str) -> DerogationRecord | None:
+        """The GDPR's record of a ground; None for a ground only another regime knows."""
+        return self._derogations.get(ground)
 
     def measure(self, measure: str) -> MeasureRecord:
         return self._measures[measure]

@@ -258,7 +258,7 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
         _dated(problems, instruments, ("scc_sets", i), s.adopted, s.applies_from, s.new_contracts_until)
         _dated(problems, instruments, ("scc_sets", i), s.new_contracts_until, s.concluded_contracts_until)
     missing = set(v.SCC_DECISIONS) - {s.id for s in ref.instruments.scc_sets}
-    missing |= set(v.DEROGATIONS) - {d.id for d in ref.instruments.derogations}
+    missing |= set(v.GDPR_DEROGATIONS) - {d.id for d in ref.instruments.derogations}
     missing |= set(v.BCR_KINDS) - {b.kind for b in ref.instruments.bcr_kinds}
     missing |= set(v.SUPPLEMENTARY_MEASURES) - {m.id for m in ref.instruments.supplementary_measures}
     if missing:
