@@ -320,6 +320,14 @@ def _regime_problems(ref: Reference, regime: RegimeFile, doc: YamlDoc) -> list[L
         for other in regime.adequacy[i + 1 :]:
             if other.place == d.place and _both_in_force(d, other):
                 out.append(doc.problem(("adequacy", i), f"{d.id} and {other.id} are both in force"))
+    for j, ground in enumerate(regime.derogations):
+        _dated(out, doc, ("derogations", j), ground.from_, ground.until)
+        for later in regime.derogations[j + 1 :]:
+            start = max(ground.from_ or dt.date.min, later.from_ or dt.date.min)
+            if later.id == ground.id and ground.in_force(start) and later.in_force(start):
+                out.append(
+                    doc.problem(("derogations", j), f"{ground.id!r} has two records in force on {start}")
+                )
     missing = {t.with_clauses for t in regime.tools if t.with_clauses} - {
         s.id for s in ref.instruments.scc_sets
     }
