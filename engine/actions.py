@@ -53,6 +53,7 @@ class _Group:
     actor: Actor
     code: str
     first: dict[str, Any]
+    regime: str | None = None
     parties: list[str] = field(default_factory=list)
     locations: list[str] = field(default_factory=list)
     conditions: list[int] = field(default_factory=list)
@@ -79,14 +80,17 @@ def plan(
     catalogue: Catalogue,
     lang: str,
     words: Localiser,
+    regimes: list[str | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The actions for `conditions` (each with its resolved actor), in the order of SPEC 10."""
+    """The actions for `conditions` (each with its resolved actor), in the order of SPEC 10;
+    `regimes`: the regime of each condition's hop, whose wording its action takes."""
     groups: dict[tuple[str, str | None, str, str | None], _Group] = {}
-    for index, (condition, actor) in enumerate(zip(conditions, actors, strict=True)):
+    regimes = regimes or [None] * len(conditions)
+    for index, (condition, actor, regime) in enumerate(zip(conditions, actors, regimes, strict=True)):
         key = (condition["code"], actor.name, actor.role, actor.counterparty)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = _Group(actor, condition["code"], condition)
+            group = groups[key] = _Group(actor, condition["code"], condition, regime)
         group.add(index, condition)
     ordered = sorted(groups.values(), key=lambda g: (g.actor.name != caller, g.conditions[0]))
     return [_action(group, catalogue, lang, words) for group in ordered]
@@ -132,7 +136,7 @@ def _message(group: _Group, catalogue: Catalogue, lang: str, words: Localiser) -
         "location_count": len(group.locations),
         "count": len(group.conditions),
     }
-    return catalogue.render(template, lang, words.values(values, lang))
+    return catalogue.render(template, lang, words.values(values, lang), group.regime)
 
 
 def names(items: list[str], lang: str, shown: int) -> str:

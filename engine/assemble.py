@@ -43,6 +43,8 @@ class Assembler:
         self.data_version = data_version
         self.conditions: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.actors: dict[tuple[Any, ...], actions.Actor] = {}
+        #: the regime whose wording each condition's action takes (messages.variant)
+        self.regimes: dict[tuple[Any, ...], str | None] = {}
         self.denials: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.assumptions: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -117,6 +119,7 @@ class Assembler:
                     self.catalogue,
                     self.lang,
                     self.words,
+                    list(self.regimes.values()),
                 ),
                 "denials": list(self.denials.values()),
                 "assumptions": list(self.assumptions.values()),
@@ -139,13 +142,14 @@ class Assembler:
                 "location": location or facts.get("place"),
                 **self.words.controller(hop.controller, self.lang),
             }
+            regime = facts.get("regime")
             for code in rule.then.assume:
-                self._assume(code, rule, params, context, hop, location)
+                self._assume(code, rule, params, context, hop, location, regime)
             if rule.then.effect is None or rule.then.code is None:
                 continue
             basis = self.words.basis(_basis(rule.basis, facts), self.lang)
             values = self.words.values({**params, **context}, self.lang)
-            message = self.catalogue.render(rule.then.code, self.lang, values)
+            message = self.catalogue.render(rule.then.code, self.lang, values, regime)
             findings.append(
                 {
                     "rule": rule.id,
@@ -157,7 +161,7 @@ class Assembler:
                 }
             )
             if rule.then.effect in ("condition", "deny"):
-                self._lift(rule, hop, location, params, message, basis)
+                self._lift(rule, hop, location, params, message, basis, regime)
         return findings
 
     def _lift(
@@ -168,6 +172,7 @@ class Assembler:
         params: dict[str, Any],
         message: str,
         basis: list[str],
+        regime: str | None = None,
     ) -> None:
         """A condition or denial, once, with the party, path and place it concerns; a
         condition also with the party that must act on it."""
@@ -183,6 +188,7 @@ class Assembler:
         actor = actions.resolve(rule.then.actor, hop.path, hop.exporter_role, hop.controller)
         self.conditions[key] = {**item, "actor": actor.name, "actor_role": actor.role}
         self.actors[key] = actor
+        self.regimes[key] = regime
 
     def _assume(
         self,
@@ -192,13 +198,14 @@ class Assembler:
         context: dict[str, Any],
         hop: HopFacts,
         location: str | None,
+        regime: str | None = None,
     ) -> None:
         item: dict[str, Any] = {"code": code, "party": hop.recipient, "rule": rule.id}
         if location is not None:
             item["location"] = location
         item["params"] = params
         values = self.words.values({**params, **context}, self.lang)
-        item["message"] = self.catalogue.render(code, self.lang, values)
+        item["message"] = self.catalogue.render(code, self.lang, values, regime)
         self.assumptions.setdefault(_key(item), item)
 
 

@@ -210,12 +210,20 @@ class FactBuilder:
             "also_gdpr": also_gdpr,
             "cite_gdpr_as": law.cites_gdpr_as if law else None,
         }
+        # the law in force may not yet ask the controller's approval of a sub-processor (the old FADP)
+        approval = law.subprocessor_approval_required(self.as_of) if law else True
         hop = HopFacts(
             path=[*parent.path, node.name],
             exporter=parent.name,
             recipient=node.name,
             role=node.role,
-            facts={**common, **self._agreement(node, parent)},
+            facts={
+                **common,
+                **self._agreement(node, parent),
+                "subprocessor_approval_required": approval,
+                # the provisions in force on the date, which a regime's hop rules cite (`$law_*`)
+                **(citations(law, self.as_of) if law else _NO_LAW),
+            },
             purpose=node.purpose,
             affiliate=node.affiliate,
             exporter_role=parent.role,
@@ -386,6 +394,7 @@ class FactBuilder:
             "holds_hr_listing": hr in node.certifications,
             "exclusion_triggered": bool(triggered),
             "exclusion_assumed": bool(exclusions) and not triggered,
+            "adequacy_indicative": getattr(decision, "indicative", False),
             "adequacy_id": decision.id,
             "adequacy_act": decision.act,
             "adequacy_sectors": scope.sectors,
@@ -487,8 +496,8 @@ class FactBuilder:
         claim = node.agreement.safeguards.derogation
         if claim is None:
             return dict(_NO_DEROGATION)
-        record = law.derogation(claim.ground) if law else self.ref.derogation(claim.ground)
-        if record is None:
+        record = law.derogation(claim.ground, self.as_of) if law else self.ref.derogation(claim.ground)
+        if record is None:  # a ground this regime's law does not know on the date: it carries nothing
             return {**_NO_DEROGATION, "derogation_ground": claim.ground, "derogation_unknown": True}
         return {
             "derogation_stated": True,
@@ -499,6 +508,7 @@ class FactBuilder:
             "derogation_public_body_excluded": record.public_body_excluded,
             "derogation_basis": record.basis,
             "derogation_occasional_basis": record.occasional_basis,
+            "derogation_inform_on_request": record.authority_informed_on_request,
         }
 
     def _assessment(self, node: Recipient, law: RegimeFile | None = None) -> dict[str, Any]:
@@ -518,6 +528,9 @@ class FactBuilder:
         }
 
 
+_NO_LAW: dict[str, Any] = {f"law_{topic}": [] for topic in regimes.LAW_TOPICS}
+
+
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
@@ -534,6 +547,7 @@ _NO_ADEQUACY: dict[str, Any] = {
     "holds_hr_listing": False,
     "exclusion_triggered": False,
     "exclusion_assumed": False,
+    "adequacy_indicative": False,
     "adequacy_id": None,
     "adequacy_act": None,
     "adequacy_sectors": None,
@@ -554,4 +568,5 @@ _NO_DEROGATION: dict[str, Any] = {
     "derogation_public_body_excluded": False,
     "derogation_basis": None,
     "derogation_occasional_basis": None,
+    "derogation_inform_on_request": False,
 }

@@ -45,6 +45,8 @@ MECHANISMS: dict[str, dict[str, Any]] = {
     # the UK's own tools (SPEC section 4a): the IDTA, and the UK Extension listing
     "idta": {"agreement": {"dpa": {"signed": True}, "safeguards": {"idta": {}, **ASSESSED}}},
     "uk_extension": {"certifications": ["uk-us-data-bridge"], "agreement": {"dpa": {"signed": True}}},
+    # the Swiss-US Data Privacy Framework listing (SPEC section 4a: DPO Annex 1 from 2024-09-15)
+    "swiss_dpf": {"certifications": ["swiss-us-dpf"], "agreement": {"dpa": {"signed": True}}},
     # revision 2: keys held in the EEA do not protect data a clear-text recipient reads
     "measures": {
         "agreement": {
@@ -66,9 +68,11 @@ EU_MECHANISMS = ("none", "scc", "bcr", "dpf", "consent_via_processor", "measures
 REGIME_EXPORTERS: dict[str, dict[str, Any]] = {
     "uk_gdpr": {"name": "Exporter", "country": "GB"},
     "none": {"name": "Exporter", "country": "CA", "subject_to_gdpr": False},
+    "ch_fadp": {"name": "Exporter", "country": "CH"},
 }
 REGIME_MECHANISMS = {
     "uk_gdpr": ("none", "scc", "idta", "bcr", "dpf", "uk_extension"),
+    "ch_fadp": ("none", "scc", "bcr", "dpf", "swiss_dpf"),
     "none": ("none", "scc"),
 }
 

@@ -65,6 +65,12 @@ SCC_TITLES = {
         None: "ad-hocbepalingen (op deze datum bestond voor deze rollen geen set van de Commissie)",
     },
 }
+#: a clause set as a regime adopts it with its own changes (param `adapted_for`: the 2021/914 clauses
+#: as the FDPIC recognised them for Switzerland on 2021-08-27), after the set's title
+ADAPTED = {
+    "en": {"CH": "with the Swiss adaptations"},
+    "nl": {"CH": "met de Zwitserse aanpassingen"},
+}
 CONTROLLER = {"en": "the controller", "nl": "de verwerkingsverantwoordelijke"}
 #: values a message may use that are derived from a param (validate.py checks templates with it)
 DERIVED = v.DERIVED_PARAMS
@@ -116,7 +122,9 @@ class Localiser:
             return self._english(values)
         out = dict(values)
         if "decision" in out:
-            out["decision_title"] = SCC_TITLES[lang].get(out["decision"], out["decision"])
+            out["decision_title"] = _adapted(
+                SCC_TITLES[lang].get(out["decision"], out["decision"]), out, lang
+            )
         if "instrument" in out:
             out["instrument_title"] = INSTRUMENT_TITLES[lang].get(out["instrument"], out["instrument"])
         for name, kind in PARAM_KINDS.items():
@@ -145,7 +153,8 @@ class Localiser:
         location words; most messages need none of these, so nothing is copied then."""
         changes: dict[str, Any] = {}
         if "decision" in values:
-            changes["decision_title"] = SCC_TITLES["en"].get(values["decision"], values["decision"])
+            title = SCC_TITLES["en"].get(values["decision"], values["decision"])
+            changes["decision_title"] = _adapted(title, values, "en")
         if "instrument" in values:
             changes["instrument_title"] = INSTRUMENT_TITLES["en"].get(
                 values["instrument"], values["instrument"]
@@ -203,6 +212,12 @@ class Localiser:
         return [dutch_basis(r) for r in references] if lang == "nl" else references
 
 
+def _adapted(title: Any, values: dict[str, Any], lang: str) -> Any:
+    """`Implementing Decision (EU) 2021/914, with the Swiss adaptations` for `adapted_for: CH`."""
+    words = ADAPTED[lang].get(values.get("adapted_for") or "")
+    return f"{title}, {words}" if words and isinstance(title, str) else title
+
+
 MONTHS_NL = (
     "januari", "februari", "maart", "april", "mei", "juni",
     "juli", "augustus", "september", "oktober", "november", "december",
@@ -232,6 +247,16 @@ _ACT_WORDS = [
     (" amending ", " tot wijziging van "),
     ("(Safe Harbour)", "(veiligehavenbeschikking)"),
     ("(EU-US Privacy Shield)", "(EU-VS-privacyschild)"),
+    (
+        ", with the Swiss adaptations (recognised by the FDPIC on 2021-08-27)",
+        ", met de Zwitserse aanpassingen (door de EDÖB erkend op 27 augustus 2021)",
+    ),
+    ("FDPIC list of states (old DPO Art. 7)", "landenlijst van de EDÖB (art. 7 oude VDSG)"),
+    (
+        "(United States, organisations certified under the Swiss-US Data Privacy Framework)",
+        "(Verenigde Staten, organisaties gecertificeerd onder het Swiss-U.S. Data Privacy Framework)",
+    ),
+    ("DPO Annex 1 (", "bijlage 1 DSV ("),
 ]
 
 
@@ -284,11 +309,32 @@ def _article(match: re.Match[str], definitions: str = "") -> str:
     return out
 
 
+#: the Swiss acts as Dutch texts cite them (nl-terms.md section 2: "art. 16 DSG"): the FADP is
+#: the DSG, its ordinance the DSV; the acts in force up to 2023-08-31 are the old DSG and VDSG
+_SWISS = re.compile(r"^(old )?(FADP|DPO) (Art\. \S+|Annex \d+)(.*)$")
+_SWISS_NAMES = {
+    ("", "FADP"): "DSG",
+    ("", "DPO"): "DSV",
+    ("old ", "FADP"): "oude DSG",
+    ("old ", "DPO"): "oude VDSG",
+}
+
+
+def _swiss(match: re.Match[str]) -> str:
+    old, act, where, rest = match.groups()
+    name = _SWISS_NAMES[(old or "", act)]
+    where = _ARTICLE.sub(_article, where).replace("Annex ", "bijlage ")
+    return f"{where} {name}{dutch_act(rest)}"
+
+
 @functools.lru_cache(maxsize=1024)
 def dutch_basis(reference: str) -> str:
     """A `basis` entry in the Dutch citation form (nl-terms.md section 2): `GDPR Art. 46(2)(c)`
     -> `art. 46 lid 2 onder c AVG`; EDPB documents as Richtsnoeren / Aanbevelingen; acts by
     their Dutch titles. What it does not know stays as written."""
+    swiss = _SWISS.match(reference)
+    if swiss:
+        return _swiss(swiss)
     gdpr = _GDPR.match(reference)
     if gdpr:
         body = gdpr.group(1)

@@ -63,6 +63,9 @@ HOP_FACTS: dict[str, Any] = {
     "instructed": BOOL,
     "joint_arrangement": BOOL,
     "parent_third_party_disclosure": ("yes", "no", "unknown"),
+    #: the hop's law asks the controller's prior approval of a sub-processor on the date (the
+    #: GDPR always; the Swiss FADP from 2023-09-01)
+    "subprocessor_approval_required": BOOL,
 }
 
 LOCATION_FACTS: dict[str, Any] = {
@@ -78,6 +81,8 @@ LOCATION_FACTS: dict[str, Any] = {
     "tool_counts": BOOL,
     "tool_transitional": BOOL,
     "tool_problem": TOOL_PROBLEMS,
+    "tool_in_transition": BOOL,
+    "safeguards_notified": BOOL,
     "sensitive_to_identify": BOOL,
     "access": v.ACCESS,
     "recipient_in_eea": BOOL,
@@ -98,6 +103,7 @@ LOCATION_FACTS: dict[str, Any] = {
     "holds_hr_listing": BOOL,
     "exclusion_triggered": BOOL,
     "exclusion_assumed": BOOL,
+    "adequacy_indicative": BOOL,
     # Art. 46 safeguards as stated, and whether each instrument is valid on the date
     "required_module": INT,
     "combines_eu_data": BOOL,
@@ -119,6 +125,7 @@ LOCATION_FACTS: dict[str, Any] = {
     "derogation_occasional": BOOL,
     "derogation_occasional_required": BOOL,
     "derogation_public_body_excluded": BOOL,
+    "derogation_inform_on_request": BOOL,
     # the transfer impact assessment and supplementary measures
     "assessment_era": BOOL,
     "tia": _TIA,
@@ -132,7 +139,7 @@ FACTS = {"hop": HOP_FACTS, "location": LOCATION_FACTS}
 
 #: values only for params, basis and messages (lists, dates, nullable text): never matched
 PARAM_FACTS: dict[str, set[str]] = {
-    "hop": {"party", "missing_clauses"},
+    "hop": {"party", "missing_clauses", *(f"law_{topic}" for topic in LAW_TOPICS)},
     "location": {
         "party",
         "country",
@@ -167,6 +174,7 @@ PARAM_FACTS: dict[str, set[str]] = {
         "tool_act",
         "tool_to_sign",
         "tool_to_sign_act",
+        "tool_to_sign_clauses",
         "legacy_new_contracts_until",
         "legacy_concluded_contracts_until",
         "sensitive_categories",

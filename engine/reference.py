@@ -227,6 +227,16 @@ class DerogationRecord(Record):
     #: second subparagraph, or the EDPB's reading in Guidelines 2/2018)
     occasional_required: bool
     occasional_basis: str | None = None
+    #: the exporter informs the supervisory authority of such transfers when it asks (FADP
+    #: Art. 17(2): the FDPIC, for Art. 17(1)(b)(2), (c) and (d))
+    authority_informed_on_request: bool = False
+    #: a regime's ground may differ between its laws (the old FADP Art. 6(2), FADP Art. 17): the
+    #: period the record is the law in; absent, always
+    from_: dt.date | None = Field(None, alias="from")
+    until: dt.date | None = None
+
+    def in_force(self, on: dt.date) -> bool:
+        return (self.from_ is None or self.from_ <= on) and (self.until is None or on <= self.until)
 
 
 class MeasureRecord(Record):
@@ -365,6 +375,9 @@ class RegimeAdequacy(AdequacyDecision):
     """An adequacy record of the regime: one country, or every EEA state (`area: EEA`)."""
 
     area: Literal["EEA"] | None = None
+    #: a list that binds no one: the exporter still answers for the adequacy it relies on (the
+    #: FDPIC's list of states under the old FADP, old DPO Art. 7); the rules echo an assumption
+    indicative: bool = False
 
     @property
     def place(self) -> str:
@@ -397,6 +410,12 @@ class RegimeFile(Record):
     processor_return_restricted: bool = True
     #: data categories a US recipient must be told to treat as sensitive (UK Extension)
     identify_as_sensitive: list[Literal[v.CATEGORIES]] = Field(default_factory=list)  # type: ignore[valid-type]
+    #: from when a processor needs its controller's prior approval to engage another processor
+    #: (FADP Art. 9(3) from 2023-09-01; the old FADP Art. 10a had no such rule); absent, always
+    subprocessor_approval_from: dt.date | None = None
+    #: up to when the authority must be informed of contractual safeguards and group rules
+    #: before a transfer relies on them (old FADP Art. 6(3)); absent, never
+    safeguards_notified_until: dt.date | None = None
 
     def citations(self, topic: str, on: dt.date) -> list[str]:
         """The provisions on `topic` in force on `on` (the first period's before the regime began)."""
@@ -414,8 +433,15 @@ class RegimeFile(Record):
     def tool(self, tool_id: str) -> Tool:
         return next(t for t in self.tools if t.id == tool_id)
 
-    def derogation(self, ground: str) -> DerogationRecord | None:
-        return next((d for d in self.derogations if d.id == ground), None)
+    def derogation(self, ground: str, on: dt.date) -> DerogationRecord | None:
+        """The regime's record of a ground in force on `on`; None when its law knows no such ground."""
+        return next((d for d in self.derogations if d.id == ground and d.in_force(on)), None)
+
+    def subprocessor_approval_required(self, on: dt.date) -> bool:
+        return self.subprocessor_approval_from is None or on >= self.subprocessor_approval_from
+
+    def safeguards_notified(self, on: dt.date) -> bool:
+        return self.safeguards_notified_until is not None and on <= self.safeguards_notified_until
 
 
 # ----------------------------------------------------------------- providers as processors
@@ -678,8 +704,9 @@ class Reference:
     def bcr_kind(self, kind: str) -> BcrKind:
         return self._bcr[kind]
 
-    def derogation(self, ground: str) -> DerogationRecord:
-        return self._derogations[ground]
+    def derogation(self, ground: str) -> DerogationRecord | None:
+        """The GDPR's record of a ground; None for a ground only another regime knows."""
+        return self._derogations.get(ground)
 
     def measure(self, measure: str) -> MeasureRecord:
         return self._measures[measure]

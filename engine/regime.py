@@ -51,6 +51,19 @@ LAW_TOPICS = (
     "derogations",
     "public_interest",
     "assessment",
+    # the Swiss FADP's own provisions (SPEC section 4a): clauses notified to the authority,
+    # codes and certifications, treaties, the specific guarantees of public bodies, the notice of
+    # a derogation on request, and the provisions on processors and controllers
+    "notified_clauses",
+    "codes",
+    "public_instruments",
+    "specific_guarantees",
+    "derogation_notice",
+    "processors",
+    "subprocessors",
+    "controllers",
+    "lawfulness",
+    "security",
 )
 
 

@@ -28,6 +28,9 @@ NO_REGIME: dict[str, Any] = {
     "tool_problem": "",
     "tool_to_sign": None,
     "tool_to_sign_act": None,
+    "tool_to_sign_clauses": None,
+    "tool_in_transition": False,
+    "safeguards_notified": False,
     "legacy_new_contracts_until": None,
     "legacy_concluded_contracts_until": None,
     "sensitive_to_identify": False,
@@ -63,6 +66,10 @@ class RegimeTools:
             "tool_problem": "" if counted or not stated else self._problem(node, module),
             "tool_to_sign": to_sign,
             "tool_to_sign_act": self._act(to_sign),
+            "tool_to_sign_clauses": self._clause_set(to_sign),
+            # counts only because it was concluded in time, after new contracts closed
+            "tool_in_transition": transitional and self.as_of > legacy.new_contracts_until,
+            "safeguards_notified": self.law.safeguards_notified(self.as_of),
             "legacy_new_contracts_until": legacy.new_contracts_until.isoformat(),
             "legacy_concluded_contracts_until": legacy.concluded_contracts_until.isoformat(),
         }
@@ -131,6 +138,14 @@ class RegimeTools:
         candidates = [self.sets[d] for d in legacy.sets if module in self.sets[d].modules]
         newest = max(candidates, key=lambda c: c.adopted, default=None)
         return newest.id if newest else None
+
+    def _clause_set(self, tool_id: str | None) -> str | None:
+        """The EU clause set a tool to sign is made of (the adapted 2021/914 clauses, or an old
+        set itself), for `transfer.sign_scc`'s `decision`; None for a tool of its own (the IDTA)."""
+        if tool_id is None:
+            return None
+        tool = next((t for t in self.law.tools if t.id == tool_id), None)
+        return tool.with_clauses if tool else tool_id
 
     def _act(self, tool_id: str | None) -> str | None:
         if tool_id is None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import vocabulary as v
 from engine.errors import LoadProblem, did_you_mean
-from engine.messages import Catalogue, placeholders
+from engine.messages import Catalogue, placeholders, variant
 from engine.policy_schema import BOOL, FACTS, INT, PARAM_FACTS, Conclusion, Rule
 from engine.yamlfile import YamlDoc
 
@@ -120,19 +120,29 @@ def check_rule(
     names |= {derived for derived, source in v.DERIVED_PARAMS.items() if source in rule.then.params}
     out.extend(_action_template_problems(rule, catalogue))
     for code in [c for c in (rule.then.code, *rule.then.assume) if c]:
-        by_lang = catalogue.templates.get(code, {})
-        for lang in v.LANGUAGES:
-            if lang not in by_lang:
-                out.append((("then",), f"no {lang!r} message for code {code!r}"))
-            elif code == rule.then.code and not placeholders(by_lang[lang]) <= names:
-                extra = sorted(placeholders(by_lang[lang]) - names)
-                out.append(
-                    (
-                        ("then",),
-                        f"the {lang!r} message of {code!r} uses {extra}, which this rule does not give",
+        # the code's own template, and its wording under each regime the rule judges under
+        keys = [code, *(k for k in _variants(code, rule) if k in catalogue.templates)]
+        for key in keys:
+            by_lang = catalogue.templates.get(key, {})
+            for lang in v.LANGUAGES:
+                if lang not in by_lang:
+                    out.append((("then",), f"no {lang!r} message for code {key!r}"))
+                elif code == rule.then.code and not placeholders(by_lang[lang]) <= names:
+                    extra = sorted(placeholders(by_lang[lang]) - names)
+                    out.append(
+                        (
+                            ("then",),
+                            f"the {lang!r} message of {key!r} uses {extra}, which this rule does not give",
+                        )
                     )
-                )
     return out
+
+
+def _variants(code: str, rule: Rule) -> list[str]:
+    """The catalogue keys of `code`'s wording under the regimes the rule names (messages.variant)."""
+    named = rule.when.get("regime")
+    regimes = named.get("in", []) if isinstance(named, dict) else [named] if named else []
+    return [variant(code, r) for r in regimes if isinstance(r, str)]
 
 
 def check_conclusion(conclusion: Conclusion, conclusions: list[Conclusion]) -> Found:
@@ -166,19 +176,20 @@ def _action_template_problems(rule: Rule, catalogue: Catalogue) -> Found:
     if rule.then.effect != "condition":
         return []
     out: Found = []
-    for lang, template in catalogue.templates.get(f"action.{rule.then.code}", {}).items():
-        given = set(rule.then.params) | {
-            d for d, source in v.DERIVED_PARAMS.items() if source in rule.then.params
-        }
-        extra = sorted(placeholders(template) - given - ACTION_CONTEXT)
-        if extra:
-            out.append(
-                (
-                    ("then",),
-                    f"the {lang!r} action text of {rule.then.code!r} uses {extra}, "
-                    "which this rule does not give",
+    code = f"action.{rule.then.code}"
+    for key in [code, *(k for k in _variants(code, rule) if k in catalogue.templates)]:
+        for lang, template in catalogue.templates.get(key, {}).items():
+            given = set(rule.then.params) | {
+                d for d, source in v.DERIVED_PARAMS.items() if source in rule.then.params
+            }
+            extra = sorted(placeholders(template) - given - ACTION_CONTEXT)
+            if extra:
+                out.append(
+                    (
+                        ("then",),
+                        f"the {lang!r} action text of {key!r} uses {extra}, which this rule does not give",
+                    )
                 )
-            )
     return out
 
 
@@ -247,7 +258,7 @@ def check_reference(ref: Reference, data_dir: Path, docs: dict[str, YamlDoc]) ->
         _dated(problems, instruments, ("scc_sets", i), s.adopted, s.applies_from, s.new_contracts_until)
         _dated(problems, instruments, ("scc_sets", i), s.new_contracts_until, s.concluded_contracts_until)
     missing = set(v.SCC_DECISIONS) - {s.id for s in ref.instruments.scc_sets}
-    missing |= set(v.DEROGATIONS) - {d.id for d in ref.instruments.derogations}
+    missing |= set(v.GDPR_DEROGATIONS) - {d.id for d in ref.instruments.derogations}
     missing |= set(v.BCR_KINDS) - {b.kind for b in ref.instruments.bcr_kinds}
     missing |= set(v.SUPPLEMENTARY_MEASURES) - {m.id for m in ref.instruments.supplementary_measures}
     if missing:
@@ -310,6 +321,14 @@ def _regime_problems(ref: Reference, regime: RegimeFile, doc: YamlDoc) -> list[L
         for other in regime.adequacy[i + 1 :]:
             if other.place == d.place and _both_in_force(d, other):
                 out.append(doc.problem(("adequacy", i), f"{d.id} and {other.id} are both in force"))
+    for j, ground in enumerate(regime.derogations):
+        _dated(out, doc, ("derogations", j), ground.from_, ground.until)
+        for later in regime.derogations[j + 1 :]:
+            start = max(ground.from_ or dt.date.min, later.from_ or dt.date.min)
+            if later.id == ground.id and ground.in_force(start) and later.in_force(start):
+                out.append(
+                    doc.problem(("derogations", j), f"{ground.id!r} has two records in force on {start}")
+                )
     missing = {t.with_clauses for t in regime.tools if t.with_clauses} - {
         s.id for s in ref.instruments.scc_sets
     }

@@ -134,7 +134,8 @@ CUSTOM_CODE_PREFIX = "policy."
 #: message parameters the engine derives from another parameter (`decision_title` from `decision`)
 DERIVED_PARAMS = {"decision_title": "decision", "instrument_title": "instrument"}
 
-DEROGATIONS = (
+#: the grounds of GDPR Art. 49 (and UK GDPR Art. 49), each with a record in instruments.yaml
+GDPR_DEROGATIONS = (
     "explicit_consent",
     "contract_with_subject",
     "contract_in_subject_interest",
@@ -144,6 +145,10 @@ DEROGATIONS = (
     "public_register",
     "compelling_legitimate_interests",
 )
+#: every ground a request may state: the GDPR's, and under the Swiss regime only data the data
+#: subject made generally accessible (FADP Art. 17(1)(e); SPEC section 2). A ground the hop's
+#: regime does not know carries nothing (a note)
+DEROGATIONS = (*GDPR_DEROGATIONS, "made_public_by_subject")
 CERTIFICATIONS = (
     "eu-us-dpf",
     "eu-us-dpf-hr",
