@@ -116,33 +116,37 @@ def test_no_hop_is_judged_on_another_regimes_rules(engine, rule_regimes, payload
         for finding in findings:
             named = regimes_of[finding.rule]
             assert named is None or named & under, (finding.rule, hop.regime)
-        if under == {"uk_gdpr"}:
-            assert not [f for f in findings if _eu_only(f)], hop.regime
+        if len(under) == 1 and under <= {"uk_gdpr", "ch_fadp"}:
+            (only,) = under
+            assert not [f for f in findings if _eu_only(f, only)], hop.regime
         if under == {"none"}:
             assert all(f.effect != "allow" for f in findings)
 
 
-#: what only the GDPR's Chapter V says: no place is "inside the EEA" for a UK exporter, no EU
-#: bridge carries its data, the EU's transfer impact assessment is not its tool
+#: what only the GDPR's Chapter V says: no place is "inside the EEA" for a UK or Swiss exporter,
+#: no EU bridge carries its data, the EU's own transition notes are not its law
 EU_ONLY_CODES = {
     "transfer.not_a_transfer.eea",
     "transfer.not_a_transfer.bridge",
-    "transfer.assess_impact",
     "transfer.importer_subject_to_gdpr",
     "transfer.scc_transitional",
     "transfer.scc_not_counting",
     "transfer.no_local_law_assessment_needed",
 }
+#: each regime's own records and tools: adequacy ids carry its prefix; the UK never accepts the
+#: 2021 EU clauses bare, and its assessment is the transfer risk assessment
+OWN = {"uk_gdpr": "uk-", "ch_fadp": "ch-"}
 
 
-def _eu_only(finding: Any) -> bool:
-    """A finding that applies EU transfer law: an EU-only code, an EU adequacy decision, or the
-    2021 EU clauses counted or asked for on their own (UK law never accepts them bare)."""
+def _eu_only(finding: Any, regime: str) -> bool:
+    """A finding that applies EU transfer law to a hop under `regime`."""
     if finding.code in EU_ONLY_CODES:
         return True
     if finding.code == "transfer.adequacy":
-        return not str(finding.params.get("decision", "")).startswith("uk-")
-    if finding.code in ("transfer.safeguard_scc", "transfer.sign_scc"):
+        return not str(finding.params.get("decision", "")).startswith(OWN[regime])
+    if regime == "uk_gdpr" and finding.code == "transfer.assess_impact":
+        return True
+    if regime == "uk_gdpr" and finding.code in ("transfer.safeguard_scc", "transfer.sign_scc"):
         return finding.params.get("decision") == "2021/914"
     return False
 
