@@ -39,7 +39,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_the_openapi_document_says(case):
     response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
     assert response.status_code < 500
