@@ -3,7 +3,8 @@
 A decision depends on its date only through dated records: of the reference data (an
 adequacy decision's start, expiry or annulment, an exclusion's period, a clause set's
 windows, EEA membership and transition bridges, the date from which transfer impact
-assessments are due) and of the request itself (the date clauses were concluded). Between
+assessments are due, and the same records of the UK's and Switzerland's own law) and of the
+request itself (the date clauses, the IDTA or the UK Addendum were concluded). Between
 two such dates every fact the rules see is the same, so the decision is too. The horizon
 therefore decides the flow again on each of those dates in order, up to ten years ahead,
 and reports the first that differs, with the records whose dates fall on it.
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 from engine.decision import Cause, Decision, Horizon
 from engine.facts import node_loc, walk
 from engine.flow import FlowRequest
-from engine.reference import Reference
+from engine.reference import Reference, RegimeFile
 
 YEARS_AHEAD = 10
 DAY = dt.timedelta(days=1)
@@ -129,16 +130,60 @@ def _reference_changes(ref: Reference, places: set[str] | None) -> Iterator[tupl
         tia.required_from,
         cause("instruments:impact_assessment", "required_from", tia.required_from, tia.source),
     )
+    for law in ref.regimes.values():
+        if places is None or places.intersection(law.area):
+            yield from _regime_changes(law, named)
+
+
+def _regime_changes(law: RegimeFile, named: Callable[[str], bool]) -> Iterator[tuple[dt.date, _Cause]]:
+    """The dated records of a regime (SPEC section 4a), for a flow that names its area: a hop is
+    under a regime only when its exporter is established there."""
+    rid = law.regime
+    yield law.applies_from, _Cause(f"regime:{rid}", "applies_from", law.applies_from, None)
+    for d in law.adequacy:
+        if d.area is None and not named(d.place):
+            continue
+        record = f"{rid}/adequacy:{d.id}"
+        yield d.applies_from, _Cause(record, "applies_from", d.applies_from, str(d.source))
+        if d.expires:
+            yield d.expires + DAY, _Cause(record, "expires", d.expires, str(d.source))
+        if d.invalidated:
+            yield d.invalidated, _Cause(record, "invalidated", d.invalidated, str(d.source))
+    for t in law.tools:
+        yield (
+            t.applies_from,
+            _Cause(f"{rid}/tool:{t.id}", "applies_from", t.applies_from, _source(law, t.source)),
+        )
+    legacy = law.legacy_clauses
+    for field in ("new_contracts_until", "concluded_contracts_until"):
+        value = getattr(legacy, field)
+        yield value + DAY, _Cause(f"{rid}/legacy_clauses", field, value, _source(law, legacy.source))
+    yield (
+        law.assessment_required_from,
+        _Cause(f"{rid}/assessment", "required_from", law.assessment_required_from, None),
+    )
+    for g in law.derogations:
+        if g.from_:
+            yield g.from_, _Cause(f"{rid}/derogation:{g.id}", "from", g.from_, None)
+        if g.until:
+            yield g.until + DAY, _Cause(f"{rid}/derogation:{g.id}", "until", g.until, None)
+
+
+def _source(law: RegimeFile, key: str) -> str | None:
+    url = law.sources.get(key)
+    return str(url) if url else None
 
 
 def _request_changes(flow: FlowRequest) -> Iterator[tuple[dt.date, _Cause]]:
     """Dates the request states: clauses concluded after `as_of` count from that day (the only
     date of a flow request besides `as_of`; a test keeps it so)."""
     for node, _parent, node_id in walk(flow):
-        scc = node.agreement.safeguards.scc
-        if scc is not None and scc.concluded_on is not None:
-            loc = f"request.{node_loc(node_id)}.agreement.safeguards.scc.concluded_on"
-            yield scc.concluded_on, _Cause(loc, "concluded_on", scc.concluded_on, None)
+        safeguards = node.agreement.safeguards
+        for name in ("scc", "idta", "uk_addendum"):
+            tool = getattr(safeguards, name)
+            if tool is not None and tool.concluded_on is not None:
+                loc = f"request.{node_loc(node_id)}.agreement.safeguards.{name}.concluded_on"
+                yield tool.concluded_on, _Cause(loc, "concluded_on", tool.concluded_on, None)
 
 
 def _years_later(day: dt.date, years: int) -> dt.date:

@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -79,6 +79,7 @@ def problems(scenario: Scenario, ref: Reference, country: Callable[[str], str | 
     """Every id or country the scenario names that the reference data does not know."""
     found = []
     decisions = {d.id for d in ref.adequacy.decisions}
+    decisions |= {d.id for law in ref.regimes.values() for d in law.adequacy}
     for i, end in enumerate(scenario.adequacy_end):
         if end.decision not in decisions:
             found.append(
@@ -117,6 +118,10 @@ def _unknown(loc: str, what: str, given: str, known: set[str]) -> Problem:
     return Problem(loc, f"unknown {what} {given!r}", "known: " + ", ".join(sorted(known)))
 
 
+#: an adequacy record of the EU or of a regime (RegimeAdequacy): ended alike
+D = TypeVar("D", bound=AdequacyDecision)
+
+
 def apply(scenario: Scenario, ref: Reference, country: Callable[[str], str | None]) -> Reference:
     """The reference data as the scenario would have it (call `problems` first)."""
     ended = {e.decision: e.on for e in scenario.adequacy_end}
@@ -128,15 +133,22 @@ def apply(scenario: Scenario, ref: Reference, country: Callable[[str], str | Non
     stopped = {e.decision: e.on for e in scenario.instrument_end}
     sets = [_end_set(s, stopped[s.id]) if s.id in stopped else s for s in ref.instruments.scc_sets]
     instruments = ref.instruments.model_copy(update={"scc_sets": sets})
+    regimes = {
+        rid: law.model_copy(
+            update={"adequacy": [_end_decision(d, ended[d.id]) if d.id in ended else d for d in law.adequacy]}
+        )
+        for rid, law in ref.regimes.items()
+    }
     return dataclasses.replace(
         ref,
         adequacy=adequacy,
         instruments=instruments,
+        regimes=regimes,
         version=f"{ref.version}+scenario.{scenario.digest}",
     )
 
 
-def _end_decision(decision: AdequacyDecision, on: dt.date) -> AdequacyDecision:
+def _end_decision(decision: D, on: dt.date) -> D:
     until = min(on, decision.invalidated) if decision.invalidated else on
     return decision.model_copy(update={"invalidated": until})
 

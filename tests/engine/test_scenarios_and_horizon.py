@@ -209,6 +209,44 @@ def test_clauses_concluded_later_are_a_horizon_from_the_request(engine):
     assert d.horizon.because[0].record.endswith("scc.concluded_on")
 
 
+UK = {"name": "Example Retail Ltd", "country": "GB"}
+
+
+def test_a_uk_transfer_on_old_clauses_changes_when_the_uk_transition_ends(engine):
+    """The UK's own dated records are change dates (SPEC section 4a): old EU clauses under the
+    UK GDPR count up to and including 2024-03-20, so the horizon is 2024-03-21."""
+    safeguards = {
+        "scc": {"module": 2, "decision": "2010/87/EU", "concluded_on": "2022-09-01"},
+        "tia": {"outcome": "no_problematic_law"},
+    }
+    recipient = {"name": "Cloud CRM Inc", "role": "processor", "country": "IN"}
+    recipient["agreement"] = {"dpa": {"signed": True}, "safeguards": safeguards}
+    d = engine.evaluate({"as_of": "2024-01-10", "horizon": True, "exporter": UK, "recipient": recipient})
+    assert d.decision == "allow" and d.horizon is not None
+    assert d.horizon.changes_on == dt.date(2024, 3, 21)
+    assert d.horizon.codes_added == ["transfer.sign_idta"]
+    assert d.horizon.because[0].record == "uk_gdpr/legacy_clauses"
+
+
+def test_an_idta_concluded_later_is_a_horizon_from_the_request(engine):
+    recipient = {"name": "Cloud CRM Inc", "role": "processor", "country": "IN"}
+    safeguards = {"idta": {"concluded_on": "2027-02-01"}, "tia": {"outcome": "no_problematic_law"}}
+    recipient["agreement"] = {"dpa": {"signed": True}, "safeguards": safeguards}
+    d = engine.evaluate({"as_of": "2027-01-10", "horizon": True, "exporter": UK, "recipient": recipient})
+    assert d.decision == "conditions" and d.horizon is not None
+    assert (d.horizon.changes_on, d.horizon.decision) == (dt.date(2027, 2, 1), "allow")
+    assert d.horizon.because[0].record.endswith("idta.concluded_on")
+
+
+def test_a_uk_extension_listing_becomes_adequate_on_2023_10_12(engine):
+    recipient = {"name": "Lakeside SaaS", "role": "processor", "country": "US"}
+    recipient |= {"certifications": ["uk-us-data-bridge"], "agreement": {"dpa": {"signed": True}}}
+    payload = {"as_of": "2023-06-01", "horizon": True, "data": {"subjects": ["customers"]}}
+    d = engine.evaluate({**payload, "exporter": UK, "recipient": recipient})
+    assert d.horizon is not None and d.horizon.changes_on == dt.date(2023, 10, 12)
+    assert d.horizon.decision == "allow"
+
+
 def test_the_decision_is_constant_between_change_dates(engine):
     """The premise of the horizon: deciding on every day of a stretch between two change
     dates gives one outcome (checked on a month around the DPF's start and a scenario's end)."""
@@ -276,6 +314,7 @@ def test_the_horizon_knows_every_date_a_flow_request_can_state():
                     found |= date_fields(inner, (*seen, model))
         return found
 
+    # concluded_on: of the EU clauses, the IDTA and the UK Addendum (all read by _request_changes)
     assert date_fields(FlowRequest) == {"as_of", "concluded_on", "on", "from_", "until"}
 
 
@@ -284,3 +323,24 @@ def test_the_shipped_scenarios_are_valid(engine, path):
     scenario = engine.check_scenario(json.loads(path.read_text(encoding="utf-8")))
     assert scenario.title
     assert engine.scenario_reference(scenario).version.endswith(scenario.digest)
+
+
+def test_a_scenario_may_end_a_regimes_own_adequacy_record(engine):
+    """What if the UK Extension fell with the DPF? `adequacy_end` names the UK's record too: a
+    listed US recipient of a UK exporter then needs the IDTA (SPEC sections 4a and 12)."""
+    recipient = {"name": "Lakeside SaaS", "role": "processor", "country": "US"}
+    recipient |= {"certifications": ["uk-us-data-bridge"], "agreement": {"dpa": {"signed": True}}}
+    payload = {
+        "as_of": "2027-06-01",
+        "data": {"subjects": ["customers"]},
+        "exporter": UK,
+        "recipient": recipient,
+    }
+    assert engine.evaluate(payload).decision == "allow"
+    falls = {
+        "title": "UK Extension falls",
+        "adequacy_end": [{"decision": "uk-us-2023-1028", "on": "2027-03-01"}],
+    }
+    d = engine.evaluate({**payload, "scenario": falls})
+    assert {c.code for c in d.conditions} == {"transfer.sign_idta", "transfer.assess_risk"}
+    assert engine.reference.regimes["uk_gdpr"].adequacy_for("US", False, dt.date(2027, 6, 1)) is not None
