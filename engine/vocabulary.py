@@ -6,6 +6,8 @@ request models, the OpenAPI document and `GET /v1/vocabulary` all read them here
 
 from __future__ import annotations
 
+from engine.regime import REGIMES
+
 ORDINARY_CATEGORIES = (
     "identification",
     "contact",
@@ -194,5 +196,6 @@ def as_dict() -> dict[str, list[str]]:
         "scc_decisions": list(SCC_DECISIONS),
         "tia_outcomes": list(TIA_OUTCOMES),
         "zones": list(ZONES),
+        "regimes": list(REGIMES),
         "languages": list(LANGUAGES),
     }
