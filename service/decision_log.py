@@ -832,7 +832,9 @@ class SqliteLog(DecisionLog):
         except (OSError, sqlite3.Error) as exc:
             raise LogUnavailable(f"cannot open the decision log {self.path}: {exc}") from exc
         try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            # a new file's first switch to WAL needs the file to itself: two connections doing it
+            # at once get SQLITE_BUSY at once (a lock upgrade SQLite refuses rather than wait on)
+            mode = self._when_free(conn.cursor(), "PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise LogUnavailable(f"the decision log {self.path} cannot use WAL mode (got {mode!r})")
             conn.execute("PRAGMA synchronous=FULL")
@@ -859,7 +861,11 @@ class SqliteLog(DecisionLog):
             cur.close()
 
     def _begin(self, cur: sqlite3.Cursor) -> None:
-        """BEGIN IMMEDIATE, retried after short pauses while another worker holds the write lock.
+        """BEGIN IMMEDIATE: the write lock up front (see `_when_free`)."""
+        self._when_free(cur, "BEGIN IMMEDIATE")
+
+    def _when_free(self, cur: sqlite3.Cursor, sql: str) -> sqlite3.Cursor:
+        """`sql`, retried after short pauses while another connection holds the lock it needs.
 
         SQLite's own busy handler sleeps a millisecond or more per retry, while one request's
         write holds the lock for a fraction of that; with several workers its sleeps, not the
@@ -869,8 +875,7 @@ class SqliteLog(DecisionLog):
         pause = 0.00005
         while True:
             try:
-                cur.execute("BEGIN IMMEDIATE")
-                return
+                return cur.execute(sql)
             except sqlite3.OperationalError as exc:
                 busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # extended codes included
                 if not busy or time.monotonic() >= deadline:

@@ -225,6 +225,37 @@ def test_threads_write_through_their_own_connections(sqlite_log, db_path):
     assert len(sqlite_log._all) == 4
 
 
+def test_connections_opened_at_once_on_a_new_file_all_switch_it_to_wal(tmp_path):
+    """The first switch of a new file to WAL needs it alone: connections that open it at the same
+    moment got an immediate 'database is locked' (SQLite refuses the lock upgrade rather than
+    wait), which failed the first writes of a fresh server about one run in fifteen."""
+    for attempt in range(25):
+        log = SqliteLog(tmp_path / f"fresh-{attempt}.sqlite3", busy_timeout=5.0)
+        start = threading.Barrier(6)
+        errors: list[BaseException] = []
+
+        def first_write(
+            t: int,
+            log: SqliteLog = log,
+            start: threading.Barrier = start,
+            errors: list[BaseException] = errors,
+        ) -> None:
+            try:
+                start.wait(timeout=10)
+                log.write([entry(t)])
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=first_write, args=(t,)) for t in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        log.close()
+        assert errors == []
+        assert len(logged_ids(tmp_path / f"fresh-{attempt}.sqlite3")) == 6
+
+
 def test_concurrent_requests_are_all_answered_and_logged(app, flows, db_path):
     def ask(i: int) -> str:
         response = app.test_client().post("/v1/decisions", json=flows[("allow", "deny", "chain")[i % 3]])
