@@ -143,6 +143,7 @@ class FactBuilder:
         self.country = country
         exporter_country = country(flow.exporter.country)
         self.areas = reference.regime_areas(as_of)
+        self._per_regime: dict[str, dict[str, Any]] = {}
         self.exporter_outside_eea = not reference.in_eea(exporter_country or "", as_of)
         self.root_regimes = regimes.at_root(self.regime_of(exporter_country), flow.exporter.subject_to_gdpr)
         self.special = bool(SENSITIVE.intersection(flow.data.categories))
@@ -359,12 +360,16 @@ class FactBuilder:
             return dict(NO_REGIME)
         sets = {s.id: s for s in self.ref.instruments.scc_sets}
         tools = RegimeTools(law, sets, self.as_of, also_gdpr)
-        return {
-            **NO_REGIME,
-            **tools.facts(node, module),
-            **citations(law, self.as_of),
-            **sensitive(law, self.categories),
-        }
+        return {**self._regime_common(law), **tools.facts(node, module)}
+
+    def _regime_common(self, law: RegimeFile) -> dict[str, Any]:
+        """What a regime says the same of every place of the flow (the provisions in force, the
+        categories to identify): worked out once per regime and evaluation."""
+        found = self._per_regime.get(law.regime)
+        if found is None:
+            found = {**NO_REGIME, **citations(law, self.as_of), **sensitive(law, self.categories)}
+            self._per_regime[law.regime] = found
+        return found
 
     def _zone(self, place: Place) -> Zone:
         if place.word:
