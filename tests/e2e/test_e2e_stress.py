@@ -17,7 +17,7 @@ from tests.e2e.support import Server, log_export
 from tests.mixed_flows import comparable, expected_answer, mixed_flows
 
 CLIENTS = 4
-BATCHES_PER_CLIENT = 10  # 40 batches
+BATCHES_PER_CLIENT = 5  # 20 batches
 BATCH_SIZE = 100
 SINGLES_PER_CLIENT = 100  # and 400 single POSTs
 TOTAL = CLIENTS * (BATCHES_PER_CLIENT * BATCH_SIZE + SINGLES_PER_CLIENT)
@@ -26,7 +26,7 @@ SAMPLE = 300
 
 
 @pytest.mark.slow
-def test_two_workers_answer_4400_concurrent_decisions_like_one_thread_and_log_each(db, engine):
+def test_two_workers_answer_2400_concurrent_decisions_like_one_thread_and_log_each(db, engine):
     flows = mixed_flows(engine)
     expected = [expected_answer(engine, flow) for flow in flows]
     assert {e["decision"] for e in expected} == {"allow", "conditions", "deny"}
@@ -86,7 +86,7 @@ def test_two_workers_answer_4400_concurrent_decisions_like_one_thread_and_log_ea
         assert errors == []
         assert mismatches == []
         assert not [s for s in statuses if s >= 500]
-        assert len(answered) == TOTAL == 4_400, f"{len(answered)} answered in {elapsed:.1f} s"
+        assert len(answered) == TOTAL == 2_400, f"{len(answered)} answered in {elapsed:.1f} s"
 
         # every answered decision can be read back, as answered and with its request
         with requests.Session() as session:
