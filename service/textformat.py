@@ -37,6 +37,13 @@ WORDS: dict[str, dict[str, Any]] = {
         "no_transfer": "no transfer",
         "effects": {"allow": "allow", "condition": "condition", "deny": "deny", "note": "note"},
         "roles": {},
+        "law": "law",
+        "regimes": {
+            "gdpr": "GDPR",
+            "uk_gdpr": "UK GDPR",
+            "ch_fadp": "Swiss FADP",
+            "none": "none of the modelled laws",
+        },
     },
     "nl": {
         "decision": "besluit",
@@ -69,6 +76,14 @@ WORDS: dict[str, dict[str, Any]] = {
             "joint_controller": "gezamenlijke verwerkingsverantwoordelijke",
             "same_entity": "eigen organisatie",
         },
+        "law": "recht",
+        # nl-terms.md 1b
+        "regimes": {
+            "gdpr": "AVG",
+            "uk_gdpr": "UK GDPR",
+            "ch_fadp": "Zwitserse DSG (nFADP)",
+            "none": "AVG niet van toepassing",
+        },
     },
 }
 
@@ -77,8 +92,9 @@ def decision_text(decision: Decision, lang: str = "en") -> str:
     w = WORDS[lang]
     lines = [
         f"{w['decision']}: {w[decision.decision]}",
-        f"{w['as_of']} {decision.as_of.isoformat()}; {w['policy']} {decision.policy.id} "
-        f"{decision.policy.version}; {w['data']} {decision.reference_data.version}",
+        f"{w['as_of']} {decision.as_of.isoformat()}; {w['law']} {law_text(decision.regime, w)}; "
+        f"{w['policy']} {decision.policy.id} {decision.policy.version}; "
+        f"{w['data']} {decision.reference_data.version}",
         f"{w['id']}: {decision.decision_id}",
     ]
     if decision.reference:
@@ -91,7 +107,8 @@ def decision_text(decision: Decision, lang: str = "en") -> str:
         lines.append("")
         lines.append(f"{w['hop']} {number}: {' -> '.join(hop.path)}")
         role = w["roles"].get(hop.role, hop.role)
-        lines.append(f"  {w['role']}: {role}; {w['decision']}: {w[hop.decision]}")
+        law = f"; {w['law']}: {law_text(hop.regime, w)}" if hop.regime != decision.regime else ""
+        lines.append(f"  {w['role']}: {role}{law}; {w['decision']}: {w[hop.decision]}")
         lines.extend("  " + finding_text(f, w) for f in hop.findings)
         for location in hop.locations:
             lines.append("  " + location_text(location, w))
@@ -105,6 +122,11 @@ def decision_text(decision: Decision, lang: str = "en") -> str:
     else:
         lines.append(f"{w['assumptions']}: {w['none']}")
     return "\n".join(lines) + "\n"
+
+
+def law_text(regime: str, w: dict[str, Any]) -> str:
+    """A regime in words (`uk_gdpr+gdpr`: both, joined by +)."""
+    return " + ".join(w["regimes"].get(r, r) for r in regime.split("+"))
 
 
 def finding_text(finding: Finding, w: dict[str, Any] = WORDS["en"]) -> str:

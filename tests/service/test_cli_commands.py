@@ -329,6 +329,41 @@ def test_installed_evaluate_applies_the_chain_limits_of_the_environment(flow_fil
     assert subprocess.run(argv, capture_output=True, timeout=60, env=env).returncode == 10  # conditions
 
 
+def test_evaluate_text_names_the_law_of_the_decision_and_of_a_hop_under_another(capsys, tmp_path):
+    """A UK exporter's Dutch processor sends the data on: the text says UK GDPR for the decision
+    and, on the onward hop only, the GDPR (SPEC section 4a)."""
+    flow = {
+        "as_of": "2026-11-22",
+        "exporter": {"name": "Example Retail Ltd", "country": "GB"},
+        "recipient": {
+            "name": "Amsterdam Hosting BV",
+            "role": "processor",
+            "country": "NL",
+            "agreement": {"dpa": {"signed": True}},
+            "sub_processors": [
+                {
+                    "name": "Ops Pvt Ltd",
+                    "country": "IN",
+                    "agreement": {
+                        "dpa": {"signed": True},
+                        "authorisation": {"kind": "specific", "granted": True},
+                    },
+                }
+            ],
+        },
+    }
+    path = tmp_path / "uk.json"
+    path.write_text(json.dumps(flow))
+    code, out, _ = run(capsys, "evaluate", str(path), "--format", "text")
+    lines = out.splitlines()
+    assert code == 10 and "; law UK GDPR; policy gdpr " in lines[1]
+    roles = [line for line in lines if line.startswith("  role: ")]
+    assert roles == [
+        "  role: processor; decision: allow",
+        "  role: processor; law: GDPR; decision: conditions",
+    ]
+
+
 def test_evaluate_text_in_dutch_with_combined_profiles():
     example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "vendor-chain.json"
     argv = [str(DOORGIFTE), "evaluate", str(example), "--format", "text", "--lang", "nl"]
@@ -340,6 +375,7 @@ def test_evaluate_text_in_dutch_with_combined_profiles():
     assert out.startswith("besluit: niet toegestaan")
     assert "beleid eu-residency+nl-gov" in out and "te doen:" in out
     assert "rol: verwerker" in out and "geen doorgifte" in out and "in de Verenigde Staten" in out
+    assert "; recht AVG; beleid" in out
 
 
 # ---------------------------------------------------------------- vendors
