@@ -358,8 +358,7 @@ class FactBuilder:
     ) -> dict[str, Any]:
         if law is None:
             return dict(NO_REGIME)
-        sets = {s.id: s for s in self.ref.instruments.scc_sets}
-        tools = RegimeTools(law, sets, self.as_of, also_gdpr)
+        tools = RegimeTools(law, self.ref.scc_set, self.as_of, also_gdpr)
         return {**self._regime_common(law), **tools.facts(node, module)}
 
     def _regime_common(self, law: RegimeFile) -> dict[str, Any]:

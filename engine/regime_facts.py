@@ -11,6 +11,7 @@ the provisions in force on the date, which the rules cite as their `basis`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from engine.flow import Recipient
@@ -42,11 +43,12 @@ NO_REGIME: dict[str, Any] = {
 class RegimeTools:
     """Which of a regime's transfer tools count for one hop on one date, and which to sign."""
 
-    def __init__(self, law: RegimeFile, sets: dict[str, SccSet], as_of: dt.date, also_gdpr: bool):
-        """`sets`: the EU clause sets by id; `also_gdpr`: the hop is judged under the GDPR too,
-        so the instrument to add to the EU clauses it needs anyway is the UK Addendum."""
+    def __init__(self, law: RegimeFile, scc_set: Callable[[str], SccSet], as_of: dt.date, also_gdpr: bool):
+        """`scc_set`: an EU clause set by id (`Reference.scc_set`); `also_gdpr`: the hop is judged
+        under the GDPR too, so the instrument to add to the EU clauses it needs anyway is the UK
+        Addendum."""
         self.law = law
-        self.sets = sets
+        self.scc_set = scc_set
         self.as_of = as_of
         self.also_gdpr = also_gdpr
 
@@ -100,7 +102,7 @@ class RegimeTools:
     def _legacy_counts(self, node: Recipient, module: int) -> bool:
         scc = node.agreement.safeguards.scc
         legacy = self.law.legacy_clauses
-        if scc is None or scc.decision not in legacy.sets or module not in self.sets[scc.decision].modules:
+        if scc is None or scc.decision not in legacy.sets or module not in self.scc_set(scc.decision).modules:
             return False
         concluded = scc.concluded_on or self.as_of
         return (
@@ -135,7 +137,7 @@ class RegimeTools:
         legacy = self.law.legacy_clauses
         if self.as_of > legacy.new_contracts_until:
             return None
-        candidates = [self.sets[d] for d in legacy.sets if module in self.sets[d].modules]
+        candidates = [self.scc_set(d) for d in legacy.sets if module in self.scc_set(d).modules]
         newest = max(candidates, key=lambda c: c.adopted, default=None)
         return newest.id if newest else None
 
@@ -151,7 +153,7 @@ class RegimeTools:
         if tool_id is None:
             return None
         tool = next((t for t in self.law.tools if t.id == tool_id), None)
-        return tool.act if tool else self.sets[tool_id].act
+        return tool.act if tool else self.scc_set(tool_id).act
 
 
 def citations(law: RegimeFile, on: dt.date) -> dict[str, list[str]]:
