@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from engine.decision import Cause, Decision, Horizon
 from engine.facts import node_loc, walk
 from engine.flow import FlowRequest
-from engine.reference import Reference, RegimeFile
+from engine.reference import AdequacyDecision, Reference, RegimeFile
 
 YEARS_AHEAD = 10
 DAY = dt.timedelta(days=1)
@@ -105,19 +105,8 @@ def _reference_changes(ref: Reference, places: set[str] | None) -> Iterator[tupl
         yield b.from_, cause(f"bridge:{b.country}", "from", b.from_)
         yield b.until + DAY, cause(f"bridge:{b.country}", "until", b.until)
     for d in ref.adequacy.decisions:
-        if not named(d.place):
-            continue
-        record = f"adequacy:{d.id}"
-        yield d.applies_from, cause(record, "applies_from", d.applies_from, d.source)
-        if d.expires:
-            yield d.expires + DAY, cause(record, "expires", d.expires, d.source)
-        if d.invalidated:
-            yield d.invalidated, cause(record, "invalidated", d.invalidated, d.source)
-        for e in d.exclusions:
-            if e.from_:
-                yield e.from_, cause(f"{record}/exclusion:{e.id}", "from", e.from_, d.source)
-            if e.until:
-                yield e.until + DAY, cause(f"{record}/exclusion:{e.id}", "until", e.until, d.source)
+        if named(d.place):
+            yield from _decision_changes(f"adequacy:{d.id}", d)
     for s in ref.instruments.scc_sets:
         record = f"scc:{s.id}"
         yield s.applies_from, cause(record, "applies_from", s.applies_from, s.source)
@@ -135,20 +124,30 @@ def _reference_changes(ref: Reference, places: set[str] | None) -> Iterator[tupl
             yield from _regime_changes(law, named)
 
 
+def _decision_changes(record: str, d: AdequacyDecision) -> Iterator[tuple[dt.date, _Cause]]:
+    """An adequacy record's dates (the EU's or a regime's): its start, expiry or annulment, and
+    its exclusions' periods."""
+    source = str(d.source)
+    yield d.applies_from, _Cause(record, "applies_from", d.applies_from, source)
+    if d.expires:
+        yield d.expires + DAY, _Cause(record, "expires", d.expires, source)
+    if d.invalidated:
+        yield d.invalidated, _Cause(record, "invalidated", d.invalidated, source)
+    for e in d.exclusions:
+        if e.from_:
+            yield e.from_, _Cause(f"{record}/exclusion:{e.id}", "from", e.from_, source)
+        if e.until:
+            yield e.until + DAY, _Cause(f"{record}/exclusion:{e.id}", "until", e.until, source)
+
+
 def _regime_changes(law: RegimeFile, named: Callable[[str], bool]) -> Iterator[tuple[dt.date, _Cause]]:
     """The dated records of a regime (SPEC section 4a), for a flow that names its area: a hop is
     under a regime only when its exporter is established there."""
     rid = law.regime
     yield law.applies_from, _Cause(f"regime:{rid}", "applies_from", law.applies_from, None)
     for d in law.adequacy:
-        if d.area is None and not named(d.place):
-            continue
-        record = f"{rid}/adequacy:{d.id}"
-        yield d.applies_from, _Cause(record, "applies_from", d.applies_from, str(d.source))
-        if d.expires:
-            yield d.expires + DAY, _Cause(record, "expires", d.expires, str(d.source))
-        if d.invalidated:
-            yield d.invalidated, _Cause(record, "invalidated", d.invalidated, str(d.source))
+        if d.area is not None or named(d.place):
+            yield from _decision_changes(f"{rid}/adequacy:{d.id}", d)
     for t in law.tools:
         yield (
             t.applies_from,
