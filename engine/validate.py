@@ -337,6 +337,7 @@ def _regime_problems(ref: Reference, regime: RegimeFile, doc: YamlDoc) -> list[L
 
 
 def _both_in_force(a: AdequacyDecision, b: AdequacyDecision) -> bool:
+    """Two records in force on one day: then on the later of their first days."""
     start = max(a.applies_from, b.applies_from)
     return a.in_force(start) and b.in_force(start)
 
@@ -392,18 +393,8 @@ def _overlaps(ref: Reference, doc: YamlDoc) -> list[LoadProblem]:
         for b in decisions[i + 1 :]:
             if a.place != b.place:
                 continue
-            start = max(a.applies_from, b.applies_from)
-            end_a = min(
-                x
-                for x in (a.expires, a.invalidated and a.invalidated - dt.timedelta(days=1), dt.date.max)
-                if x
-            )
-            end_b = min(
-                x
-                for x in (b.expires, b.invalidated and b.invalidated - dt.timedelta(days=1), dt.date.max)
-                if x
-            )
-            if start <= min(end_a, end_b):
+            if _both_in_force(a, b):
+                start = max(a.applies_from, b.applies_from)
                 out.append(
                     doc.problem(("decisions", i), f"decisions {a.id} and {b.id} are both in force on {start}")
                 )
