@@ -18,6 +18,14 @@ from engine.scenario import Scenario
 from service.config import DEFAULT_MAX_BATCH
 
 Zone = Literal["eea", "adequate", "adequate_partial", "third_country"]
+#: `?regime=` of the country and region listings, echoed (SPEC section 4a)
+PointOfView = Annotated[
+    str,
+    Field(
+        description="the point of view (SPEC section 4a): gdpr, or uk_gdpr / ch_fadp for an exporter "
+        "under that regime"
+    ),
+]
 
 
 class Out(BaseModel):
@@ -153,11 +161,7 @@ class CountryOut(Out):
 
 class CountryList(Out):
     as_of: dt.date
-    regime: str = Field(
-        "gdpr",
-        description="the point of view (SPEC section 4a): gdpr, or uk_gdpr / ch_fadp for an exporter "
-        "under that regime",
-    )
+    regime: PointOfView = "gdpr"
     reference_data: DataVersion
     countries: list[CountryOut]
 
@@ -244,11 +248,7 @@ class RegionList(Out):
     provider: str
     as_of: dt.date
     policy: str
-    regime: str = Field(
-        "gdpr",
-        description="the point of view (SPEC section 4a): gdpr, or uk_gdpr / ch_fadp for an exporter "
-        "under that regime",
-    )
+    regime: PointOfView = "gdpr"
     reference_data: DataVersion
     regions: list[RegionOut]
 
@@ -259,11 +259,7 @@ class ProviderList(Out):
     providers: list[str] = Field(description="every provider the reference data lists, whatever the filters")
     as_of: dt.date
     policy: str
-    regime: str = Field(
-        "gdpr",
-        description="the point of view (SPEC section 4a): gdpr, or uk_gdpr / ch_fadp for an exporter "
-        "under that regime",
-    )
+    regime: PointOfView = "gdpr"
     reference_data: DataVersion
     regions: list[RegionOut] = Field(
         description="every region of every provider (or of `provider`) with its verdict, kept by "
