@@ -125,7 +125,7 @@ D = TypeVar("D", bound=AdequacyDecision)
 def apply(scenario: Scenario, ref: Reference, country: Callable[[str], str | None]) -> Reference:
     """The reference data as the scenario would have it (call `problems` first)."""
     ended = {e.decision: e.on for e in scenario.adequacy_end}
-    kept = [_end_decision(d, ended[d.id]) if d.id in ended else d for d in ref.adequacy.decisions]
+    kept = _ended(ref.adequacy.decisions, ended)
     added = [
         _added(i, add, country(add.country) or "", scenario) for i, add in enumerate(scenario.adequacy_add)
     ]
@@ -134,9 +134,7 @@ def apply(scenario: Scenario, ref: Reference, country: Callable[[str], str | Non
     sets = [_end_set(s, stopped[s.id]) if s.id in stopped else s for s in ref.instruments.scc_sets]
     instruments = ref.instruments.model_copy(update={"scc_sets": sets})
     regimes = {
-        rid: law.model_copy(
-            update={"adequacy": [_end_decision(d, ended[d.id]) if d.id in ended else d for d in law.adequacy]}
-        )
+        rid: law.model_copy(update={"adequacy": _ended(law.adequacy, ended)})
         for rid, law in ref.regimes.items()
     }
     return dataclasses.replace(
@@ -146,6 +144,11 @@ def apply(scenario: Scenario, ref: Reference, country: Callable[[str], str | Non
         regimes=regimes,
         version=f"{ref.version}+scenario.{scenario.digest}",
     )
+
+
+def _ended(records: list[D], ended: dict[str, dt.date]) -> list[D]:
+    """The records, each the scenario ends annulled from its date."""
+    return [_end_decision(d, ended[d.id]) if d.id in ended else d for d in records]
 
 
 def _end_decision(decision: D, on: dt.date) -> D:
