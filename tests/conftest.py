@@ -33,3 +33,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long tests first (`slow`: stress, schemathesis, the browser), so that the two test
     processes of `make test` start them early instead of one of them finishing alone."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+#: a UK exporter whose Dutch processor sends the data on to India: the root hop under the UK
+#: GDPR, the onward hop under the GDPR (SPEC section 4a)
+UK_VIA_DUTCH_PROCESSOR: dict[str, Any] = {
+    "as_of": "2026-11-22",
+    "exporter": {"name": "Example Retail Ltd", "country": "GB"},
+    "recipient": {
+        "name": "Amsterdam Hosting BV",
+        "role": "processor",
+        "country": "NL",
+        "agreement": {"dpa": {"signed": True}},
+        "sub_processors": [
+            {
+                "name": "Ops Pvt Ltd",
+                "country": "IN",
+                "agreement": {
+                    "dpa": {"signed": True},
+                    "flow_down": True,
+                    "authorisation": {"kind": "specific", "granted": True},
+                },
+            }
+        ],
+    },
+}

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from engine import regime
 from engine.errors import RequestInvalid
-from tests.conftest import TODAY
+from tests.conftest import TODAY, UK_VIA_DUTCH_PROCESSOR
 from tests.engine.test_fuzz import DATES, recipients
 
 EXPORTER_COUNTRIES = ["NL", "DE", "GB", "CH", "CA", "SG", "US", "GI", "JE", "IN"]
@@ -154,30 +154,7 @@ def _eu_only(finding: Any, regime: str) -> bool:
 def test_the_answer_names_every_hops_regime(engine):
     """A UK exporter's Dutch processor sends the data on to India: the root hop is under the UK
     GDPR, the onward hop under the GDPR (the parent is established in the EEA)."""
-    decision = engine.evaluate(
-        {
-            "as_of": "2026-11-22",
-            "exporter": {"name": "Example Retail Ltd", "country": "GB"},
-            "recipient": {
-                "name": "Amsterdam Hosting BV",
-                "role": "processor",
-                "country": "NL",
-                "agreement": {"dpa": {"signed": True}},
-                "sub_processors": [
-                    {
-                        "name": "Ops Pvt Ltd",
-                        "country": "IN",
-                        "agreement": {
-                            "dpa": {"signed": True},
-                            "flow_down": True,
-                            "authorisation": {"kind": "specific", "granted": True},
-                        },
-                    }
-                ],
-            },
-        },
-        TODAY,
-    )
+    decision = engine.evaluate(UK_VIA_DUTCH_PROCESSOR, TODAY)
     assert decision.regime == "uk_gdpr"
     assert [h.regime for h in decision.hops] == ["uk_gdpr", "gdpr"]
     assert {c.code for c in decision.conditions} == {"transfer.sign_scc", "transfer.assess_impact"}

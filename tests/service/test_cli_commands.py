@@ -23,7 +23,7 @@ import engine.golden
 from engine.errors import EngineError
 from service import cli, commands
 from service.decision_log import COLUMNS, SqliteLog
-from tests.conftest import REVIEWED_ON, TODAY
+from tests.conftest import REVIEWED_ON, TODAY, UK_VIA_DUTCH_PROCESSOR
 
 DOORGIFTE = Path(sys.executable).parent / "doorgifte"
 REAL_LOAD_ENGINE = commands.load_engine
@@ -332,28 +332,8 @@ def test_installed_evaluate_applies_the_chain_limits_of_the_environment(flow_fil
 def test_evaluate_text_names_the_law_of_the_decision_and_of_a_hop_under_another(capsys, tmp_path):
     """A UK exporter's Dutch processor sends the data on: the text says UK GDPR for the decision
     and, on the onward hop only, the GDPR (SPEC section 4a)."""
-    flow = {
-        "as_of": "2026-11-22",
-        "exporter": {"name": "Example Retail Ltd", "country": "GB"},
-        "recipient": {
-            "name": "Amsterdam Hosting BV",
-            "role": "processor",
-            "country": "NL",
-            "agreement": {"dpa": {"signed": True}},
-            "sub_processors": [
-                {
-                    "name": "Ops Pvt Ltd",
-                    "country": "IN",
-                    "agreement": {
-                        "dpa": {"signed": True},
-                        "authorisation": {"kind": "specific", "granted": True},
-                    },
-                }
-            ],
-        },
-    }
     path = tmp_path / "uk.json"
-    path.write_text(json.dumps(flow))
+    path.write_text(json.dumps(UK_VIA_DUTCH_PROCESSOR))
     code, out, _ = run(capsys, "evaluate", str(path), "--format", "text")
     lines = out.splitlines()
     assert code == 10 and "; law UK GDPR; policy gdpr " in lines[1]
