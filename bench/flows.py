@@ -79,3 +79,94 @@ def mixed(count: int) -> list[dict[str, Any]]:
     """`count` flows, the three kinds in turn (EEA, third country, chain)."""
     makers = itertools.cycle(BENCHMARK_FLOWS.values())
     return [next(makers)() for _ in range(count)]
+
+
+# ---------------------------------------------------------------- a realistic, seeded mix
+
+#: (name, country, locations, certifications): vendors as procurement desks meet them
+VENDORS: tuple[tuple[str, str, tuple[Any, ...], tuple[str, ...]], ...] = (
+    ("HostCo GmbH", "DE", (), ()),
+    ("Zaakwerk BV", "NL", ("NL",), ()),
+    ("Nordic Backup AB", "SE", ("SE", "FI"), ()),
+    ("Lion Data Pte", "SG", (), ()),
+    ("MailerInc", "US", ("US",), ("eu-us-dpf",)),
+    ("CRM Cloud Inc", "US", ("US", "IE"), ("eu-us-dpf",)),
+    ("Support Services Pvt", "IN", ("IN", "SG"), ()),
+    ("Maple Payroll", "CA", (), ()),
+    ("Tokyo Analytics KK", "JP", (), ()),
+    ("Seoul Messaging", "KR", (), ()),
+    ("London Print Ltd", "GB", (), ()),
+    ("Zurich Archive AG", "CH", (), ()),
+    ("Sao Paulo Dev", "BR", (), ()),
+    ("Cape Town Call", "ZA", (), ()),
+    ("Kyiv Code", "UA", (), ()),
+    (
+        "AWS EMEA",
+        "LU",
+        ({"cloud": "aws", "region": "eu-central-1"}, {"cloud": "aws", "region": "us-east-1"}),
+        (),
+    ),
+    ("Microsoft Ireland", "IE", ({"cloud": "azure", "region": "westeurope"},), ("eu-us-dpf",)),
+    ("Google Cloud EMEA", "IE", ({"cloud": "gcp", "region": "europe-west4"},), ()),
+    ("Israeli Security", "IL", (), ()),
+    ("NZ Survey", "NZ", (), ()),
+)
+SAFEGUARDS: tuple[dict[str, Any] | None, ...] = (
+    None,
+    {"scc": {"module": 2}, "tia": {"outcome": "no_problematic_law"}},
+    {"scc": {"module": 3}, "tia": {"outcome": "no_problematic_law"}},
+    {"scc": {"module": 2}},
+    {"bcr": {"kind": "processor", "approved": True}, "tia": {"outcome": "no_problematic_law"}},
+    {"derogation": {"ground": "explicit_consent", "occasional": True}},
+)
+EXPORTERS = (
+    {"name": "Acme BV", "country": "NL"},
+    {"name": "Gemeente Utrecht", "country": "NL", "public_body": True},
+    {"name": "Muster GmbH", "country": "DE"},
+    {"name": "Stad Gent", "country": "BE", "public_body": True},
+)
+POLICIES = ("gdpr", "gdpr", "gdpr", "nl-gov", "eu-residency")
+DATES = ("2026-11-22", "2026-11-22", "2026-11-22", "2025-06-30", "2024-01-15", "2022-09-01", "2020-03-01")
+
+
+def varied(count: int, seed: int = 2026) -> list[dict[str, Any]]:
+    """`count` flows that differ as real traffic does: a pool of 20 vendors in 18 countries
+    and 3 clouds, roles, safeguards, chains of 1 to 3 hops, 3 profiles, 2 languages and 7
+    dates, drawn with a fixed seed (so every run sends the same flows)."""
+    import random
+
+    draw = random.Random(seed)
+
+    def recipient(depth: int) -> dict[str, Any]:
+        name, country, locations, certifications = draw.choice(VENDORS)
+        agreement: dict[str, Any] = {"dpa": {"signed": draw.random() < 0.9}}
+        safeguards = draw.choice(SAFEGUARDS)
+        if safeguards:
+            agreement["safeguards"] = safeguards
+        node: dict[str, Any] = {"name": name, "country": country, "agreement": agreement}
+        if locations:
+            node["locations"] = list(locations)
+        if certifications:
+            node["certifications"] = list(certifications)
+        if depth > 0:
+            agreement.update(authorisation=GENERAL_AUTHORISATION, flow_down=draw.random() < 0.9)
+        if depth < 2 and draw.random() < 0.35:
+            node["sub_processors"] = [recipient(depth + 1) for _ in range(draw.randint(1, 2))]
+        return node
+
+    flows = []
+    for _ in range(count):
+        root = recipient(0)
+        root["role"] = draw.choices(("processor", "controller", "joint_controller"), (7, 2, 1))[0]
+        if root["role"] != "processor":
+            root.pop("sub_processors", None)
+        flows.append(
+            {
+                "as_of": draw.choice(DATES),
+                "policy": draw.choice(POLICIES),
+                "lang": draw.choice(("nl", "en")),
+                "exporter": dict(draw.choice(EXPORTERS)),
+                "recipient": root,
+            }
+        )
+    return flows

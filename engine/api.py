@@ -19,14 +19,16 @@ from pydantic import BaseModel, ValidationError
 from engine import horizon
 from engine import regime as regimes
 from engine import scenario as scenarios
-from engine.assemble import Assembler
+from engine.assemble import RENDER_MEMO_SIZE, Assembler, Rendered
 from engine.decision import Decision, Horizon
 from engine.durable_adapter import RuleEngine
 from engine.errors import Problem, RequestInvalid, did_you_mean
 from engine.facts import FactBuilder, HopFacts, node_loc, variant_ref, walk
+from engine.firing import FiringMemo
 from engine.flow import FlowRequest
 from engine.loader import DATA_DIR, POLICIES_DIR, CombineError, PolicySet, Profile, combine, load_policies
 from engine.localise import Localiser
+from engine.memo import Bounded
 from engine.reference import Reference, load_reference
 from engine.request_errors import check_chain_size, pydantic_problems
 from engine.resolve import Place, Resolver
@@ -59,11 +61,13 @@ class Engine:
         self.limits = limits or Limits()
         self.resolver = Resolver(reference)
         self.words = Localiser(reference)
-        self.rules = RuleEngine(policies.rulesets())
+        self.rules = FiringMemo(RuleEngine(policies.rulesets()))
         self._catalogues = {
             pid: policies.catalogue.merged(p.messages) for pid, p in policies.profiles.items()
         }
         self._combined: dict[tuple[str, ...], Profile] = {}
+        #: findings rendered once per rule, facts, party, place and language (assemble.py)
+        self.renderings: Bounded[tuple[Any, ...], Rendered] = Bounded(RENDER_MEMO_SIZE)
         self._scenarios: dict[str, Reference] = {}
         self._combining = threading.Lock()
 
@@ -217,7 +221,7 @@ class Engine:
         _conclude(hops, profile)
         fired = self.rules.fire(profile.ruleset, _engine_facts(hops, profile.fields))
         catalogue = self._catalogues[profile.id]
-        assembler = Assembler(profile, catalogue, flow.lang, reference.version, self.words)
+        assembler = Assembler(profile, catalogue, flow.lang, reference.version, self.words, self.renderings)
         decision = assembler.decision(flow, hops, fired, as_of)
         decision.reference_data.scenario = flow.scenario
         return decision

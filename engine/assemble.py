@@ -9,8 +9,9 @@ a scope's decision is the strongest of its findings (combine.py).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine import actions, combine
 from engine.decision import Decision
@@ -18,13 +19,14 @@ from engine.facts import HopFacts, variant_ref
 from engine.flow import FlowRequest
 from engine.loader import Profile
 from engine.localise import Localiser
+from engine.memo import Bounded
 from engine.messages import Catalogue
 from engine.policy_schema import Rule
 from engine.regime import label as regime_label
 
 
 def _value(value: Any, facts: dict[str, Any]) -> Any:
-    if isinstance(value, str) and value.startswith("$"):
+    if _is_fact(value):
         return facts.get(value[1:])
     return value
 
@@ -33,7 +35,13 @@ class Assembler:
     """Turns fired rules into findings, hops and the response of SPEC section 3."""
 
     def __init__(
-        self, profile: Profile, catalogue: Catalogue, lang: str, data_version: str, words: Localiser
+        self,
+        profile: Profile,
+        catalogue: Catalogue,
+        lang: str,
+        data_version: str,
+        words: Localiser,
+        memo: Bounded[tuple[Any, ...], Rendered] | None = None,
     ):
         self.profile = profile
         self.words = words
@@ -41,6 +49,9 @@ class Assembler:
         self.catalogue = catalogue
         self.lang = lang
         self.data_version = data_version
+        self.memo: Bounded[tuple[Any, ...], Rendered] = (
+            memo if memo is not None else Bounded(RENDER_MEMO_SIZE)
+        )
         self.conditions: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.actors: dict[tuple[Any, ...], actions.Actor] = {}
         #: the regime whose wording each condition's action takes (messages.variant)
@@ -136,33 +147,88 @@ class Assembler:
         measured, that is four times cheaper than `model_construct` per object."""
         findings = []
         for rule in rules:
-            params = {k: _value(val, facts) for k, val in rule.then.params.items()}
-            context = {
-                "party": hop.recipient,
-                "location": location or facts.get("place"),
-                **self.words.controller(hop.controller, self.lang),
-            }
-            regime = facts.get("regime")
-            for code in rule.then.assume:
-                self._assume(code, rule, params, context, hop, location, regime)
+            rendered = self._rendered(rule, facts, hop, location)
+            for item in rendered.assumptions:
+                self.assumptions.setdefault(_key(item), dict(item))
             if rule.then.effect is None or rule.then.code is None:
                 continue
-            basis = self.words.basis(_basis(rule.basis, facts), self.lang)
-            values = self.words.values({**params, **context}, self.lang)
-            message = self.catalogue.render(rule.then.code, self.lang, values, regime)
             findings.append(
                 {
                     "rule": rule.id,
                     "effect": rule.then.effect,
                     "code": rule.then.code,
-                    "message": message,
-                    "basis": basis,
-                    "params": params,
+                    "message": rendered.message,
+                    "basis": list(rendered.basis),
+                    "params": rendered.params,
                 }
             )
             if rule.then.effect in ("condition", "deny"):
-                self._lift(rule, hop, location, params, message, basis, regime)
+                self._lift(
+                    rule,
+                    hop,
+                    location,
+                    rendered.params,
+                    rendered.message,
+                    list(rendered.basis),
+                    rendered.regime,
+                )
         return findings
+
+    def _rendered(self, rule: Rule, facts: dict[str, Any], hop: HopFacts, location: str | None) -> Rendered:
+        """A rule's params, message, basis and assumptions on these facts, in this language.
+
+        They depend only on the key below (the facts the rule names, where, for whom, in which
+        language and under which law), so they are rendered once per process and key; the
+        catalogue and the words belong to the engine that owns `self.memo`."""
+        named = [facts.get(v[1:]) for v in (*rule.then.params.values(), *rule.basis) if _is_fact(v)]
+        place = location or facts.get("place")
+        regime = facts.get("regime")
+        key = (
+            self.profile.id,
+            self.lang,
+            rule.id,
+            hop.recipient,
+            place,
+            hop.controller,
+            regime,
+            facts.get("cite_gdpr_as"),
+            location,
+            json.dumps(named, sort_keys=True, default=str),
+        )
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo.put(key, self._render(rule, facts, hop, location, place, regime))
+        return found
+
+    def _render(
+        self,
+        rule: Rule,
+        facts: dict[str, Any],
+        hop: HopFacts,
+        location: str | None,
+        place: Any,
+        regime: str | None,
+    ) -> Rendered:
+        params = {k: _value(val, facts) for k, val in rule.then.params.items()}
+        context = {
+            "party": hop.recipient,
+            "location": place,
+            **self.words.controller(hop.controller, self.lang),
+        }
+        values = self.words.values({**params, **context}, self.lang)
+        assumptions = []
+        for code in rule.then.assume:
+            item: dict[str, Any] = {"code": code, "party": hop.recipient, "rule": rule.id}
+            if location is not None:
+                item["location"] = location
+            item["params"] = params
+            item["message"] = self.catalogue.render(code, self.lang, values, regime)
+            assumptions.append(item)
+        message = basis = None
+        if rule.then.effect is not None and rule.then.code is not None:
+            basis = self.words.basis(_basis(rule.basis, facts), self.lang)
+            message = self.catalogue.render(rule.then.code, self.lang, values, regime)
+        return Rendered(params, message or "", tuple(basis or ()), regime, tuple(assumptions))
 
     def _lift(
         self,
@@ -190,23 +256,23 @@ class Assembler:
         self.actors[key] = actor
         self.regimes[key] = regime
 
-    def _assume(
-        self,
-        code: str,
-        rule: Rule,
-        params: dict[str, Any],
-        context: dict[str, Any],
-        hop: HopFacts,
-        location: str | None,
-        regime: str | None = None,
-    ) -> None:
-        item: dict[str, Any] = {"code": code, "party": hop.recipient, "rule": rule.id}
-        if location is not None:
-            item["location"] = location
-        item["params"] = params
-        values = self.words.values({**params, **context}, self.lang)
-        item["message"] = self.catalogue.render(code, self.lang, values, regime)
-        self.assumptions.setdefault(_key(item), item)
+
+class Rendered(NamedTuple):
+    """What a fired rule says, before it is placed in one decision (`Assembler._rendered`)."""
+
+    params: dict[str, Any]
+    message: str
+    basis: tuple[str, ...]
+    regime: str | None
+    assumptions: tuple[dict[str, Any], ...]
+
+
+#: rendered findings remembered per engine: every (rule, facts it names, party, place, language)
+RENDER_MEMO_SIZE = 20_000
+
+
+def _is_fact(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("$")
 
 
 def _merged(findings: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
