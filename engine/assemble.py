@@ -9,7 +9,6 @@ a scope's decision is the strongest of its findings (combine.py).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from typing import Any, NamedTuple
 
@@ -19,7 +18,7 @@ from engine.facts import HopFacts, variant_ref
 from engine.flow import FlowRequest
 from engine.loader import Profile
 from engine.localise import Localiser
-from engine.memo import Bounded
+from engine.memo import Bounded, typed
 from engine.messages import Catalogue
 from engine.policy_schema import Rule
 from engine.regime import label as regime_label
@@ -180,7 +179,7 @@ class Assembler:
         They depend only on the key below (the facts the rule names, where, for whom, in which
         language and under which law), so they are rendered once per process and key; the
         catalogue and the words belong to the engine that owns `self.memo`."""
-        named = [facts.get(v[1:]) for v in (*rule.then.params.values(), *rule.basis) if _is_fact(v)]
+        named = tuple(facts.get(name) for name in rule.named_facts)
         place = location or facts.get("place")
         regime = facts.get("regime")
         key = (
@@ -193,7 +192,7 @@ class Assembler:
             regime,
             facts.get("cite_gdpr_as"),
             location,
-            json.dumps(named, sort_keys=True, default=str),
+            typed(named),
         )
         found = self.memo.get(key)
         if found is None:

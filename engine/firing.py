@@ -7,18 +7,18 @@ record's values alone, never on the other records of the flow. A record's values
 aside) are the key; the ruleset's name carries a digest of its rules (`ruleset_name`), so a
 changed rule base is a new name and can never be answered from an old one's entries.
 
-The key is the record's JSON, which tells `1`, `True` and `"1"` apart, where durable-rules
-itself does not (the facts are typed before they get here, see durable_adapter.py). Entries
+The key is the record's values with their types (`memo.typed`), which tells `1`, `True` and
+`"1"` apart, where durable-rules itself does not (the facts are typed before they get here,
+see durable_adapter.py). Entries
 are a few hundred bytes; the oldest go first once `size` is reached.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from engine.durable_adapter import Fired, RuleEngine
-from engine.memo import Bounded
+from engine.memo import Bounded, typed
 
 #: fact records remembered per process: a few MB, far more than the distinct records a day's traffic makes
 MEMO_SIZE = 20_000
@@ -29,7 +29,7 @@ class FiringMemo:
 
     def __init__(self, rules: RuleEngine, size: int = MEMO_SIZE):
         self.rules = rules
-        self.known: Bounded[tuple[str, str], tuple[str, ...]] = Bounded(size)
+        self.known: Bounded[tuple[str, tuple[Any, ...]], tuple[str, ...]] = Bounded(size)
 
     def fire(self, ruleset: str, facts: list[dict[str, Any]]) -> Fired:
         """Every (rule id, ref) the records fire, as `RuleEngine.fire` answers it."""
@@ -45,8 +45,8 @@ class FiringMemo:
         ]
 
     def _learn(
-        self, ruleset: str, unseen: dict[tuple[str, str], dict[str, Any]]
-    ) -> dict[tuple[str, str], tuple[str, ...]]:
+        self, ruleset: str, unseen: dict[tuple[str, tuple[Any, ...]], dict[str, Any]]
+    ) -> dict[tuple[str, tuple[Any, ...]], tuple[str, ...]]:
         records = [{**record, "ref": f"m{i}"} for i, record in enumerate(unseen.values())]
         fired: dict[str, list[str]] = {}
         for rule, ref in self.rules.fire(ruleset, records):
@@ -58,5 +58,5 @@ class FiringMemo:
         self.rules.add(name, body)
 
 
-def _values(record: dict[str, Any]) -> str:
-    return json.dumps([value for name, value in record.items() if name != "ref"], separators=(",", ":"))
+def _values(record: dict[str, Any]) -> tuple[Any, ...]:
+    return typed(tuple(value for name, value in record.items() if name != "ref"))

@@ -3,8 +3,9 @@ assemble.py for what is remembered and why each key is complete)."""
 
 from __future__ import annotations
 
+import json
 import threading
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -35,3 +36,13 @@ class Bounded(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+def typed(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A key of `values` that tells `1`, `1.0`, `True` and `"1"` apart (Python's `==` does not,
+    for the first three). Lists and dicts, which are not hashable, are keyed by their JSON."""
+    try:
+        hash(values)
+    except TypeError:
+        return (json.dumps(values, sort_keys=True, default=str),)
+    return (values, tuple(map(type, values)))

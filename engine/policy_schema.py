@@ -14,6 +14,7 @@ Rules match on it as a boolean fact of its scope (see `conclusions.py`).
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -224,6 +225,13 @@ class Rule(Strict):
     when: dict[str, Any]
     then: Then
     note: str | None = None
+
+    @cached_property
+    def named_facts(self) -> tuple[str, ...]:
+        """The facts its params and basis name (`$fact`): with the place, party, language and
+        law, all that its rendered finding depends on (assemble.py remembers it by them)."""
+        values = (*self.then.params.values(), *self.basis)
+        return tuple(v[1:] for v in values if isinstance(v, str) and v.startswith("$"))
 
 
 class Conclusion(Strict):
