@@ -24,7 +24,7 @@ from engine.decision import Decision, Horizon
 from engine.durable_adapter import RuleEngine
 from engine.errors import Problem, RequestInvalid, did_you_mean
 from engine.facts import FactBuilder, HopFacts, node_loc, variant_ref, walk
-from engine.firing import FiringMemo
+from engine.firing import FiringMemo, Record
 from engine.flow import FlowRequest
 from engine.loader import DATA_DIR, POLICIES_DIR, CombineError, PolicySet, Profile, combine, load_policies
 from engine.localise import Localiser
@@ -219,7 +219,7 @@ class Engine:
         builder = FactBuilder(reference, profile.settings, flow, as_of, self.resolver.country)
         hops = builder.hops(places)
         _conclude(hops, profile)
-        fired = self.rules.fire(profile.ruleset, _engine_facts(hops, profile.fields))
+        fired = self.rules.fire(profile.ruleset, profile.fields, _engine_facts(hops, profile))
         catalogue = self._catalogues[profile.id]
         assembler = Assembler(profile, catalogue, flow.lang, reference.version, self.words, self.renderings)
         decision = assembler.decision(flow, hops, fired, as_of)
@@ -318,17 +318,15 @@ def load_checked(
     return load_policies([POLICIES_DIR, *(policy_dirs or [])]), load_reference(data_dir or DATA_DIR)
 
 
-def _engine_facts(hops: list[HopFacts], fields: dict[str, list[str]]) -> list[dict[str, Any]]:
+def _engine_facts(hops: list[HopFacts], profile: Profile) -> list[Record]:
     """Only the typed facts the rules match on go to durable-rules; params stay in Python.
     A hop under two regimes sends each record once per regime: `h0~1` is `h0` under its second."""
-    out = []
+    hop_values, location_values = profile.pickers["hop"], profile.pickers["location"]
+    out: list[Record] = []
     for h, hop in enumerate(hops):
         for k, facts in enumerate((hop.facts, *hop.variants)):
-            out.append(
-                {"scope": "hop", "ref": variant_ref(f"h{h}", k), **{f: facts[f] for f in fields["hop"]}}
-            )
+            out.append(("hop", variant_ref(f"h{h}", k), hop_values(facts)))
         for i, location in enumerate(hop.locations):
             for k, facts in enumerate((location.facts, *location.variants)):
-                picked = {f: facts[f] for f in fields["location"]}
-                out.append({"scope": "location", "ref": variant_ref(f"h{h}.l{i}", k), **picked})
+                out.append(("location", variant_ref(f"h{h}.l{i}", k), location_values(facts)))
     return out

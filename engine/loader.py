@@ -13,6 +13,8 @@ import functools
 import graphlib
 import hashlib
 import json
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,9 +70,21 @@ class Profile:
         return {r.id: r for r in self.rules}
 
     @functools.cached_property
+    def pickers(self) -> dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
+        """Per scope, the values of the facts the rules match on (`fields`), in their order."""
+        return {scope: _picker(names) for scope, names in self.fields.items()}
+
+    @functools.cached_property
     def rule_order(self) -> dict[str, int]:
         """Findings are listed in the order the rules are written."""
         return {r.id: i for i, r in enumerate(self.rules)}
+
+
+def _picker(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """`operator.itemgetter`, always answering a tuple (it answers a bare value for one name)."""
+    if len(names) < 2:
+        return lambda facts: tuple(facts[name] for name in names)
+    return operator.itemgetter(*names)  # type: ignore[return-value]
 
 
 @dataclass

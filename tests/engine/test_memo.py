@@ -80,10 +80,13 @@ class Counting:
 def test_values_are_told_apart_by_type_as_durable_rules_would_not():
     rules = Counting()
     memo = FiringMemo(rules)  # type: ignore[arg-type]
-    facts = [{"scope": "hop", "ref": f"h{i}", "x": x} for i, x in enumerate((True, 1, "1", True))]
-    assert memo.fire("r", facts) == [("yes", "h0"), ("no", "h1"), ("no", "h2"), ("yes", "h3")]
-    assert [f["x"] for f in rules.asked] == [True, 1, "1"]  # the second True was remembered
-    assert memo.fire("other", facts[:1]) == [("yes", "h0")] and len(rules.asked) == 4  # per ruleset
+    fields = {"hop": ["x"], "location": ["x"]}
+    records = [("hop", f"h{i}", (x,)) for i, x in enumerate((True, 1, "1", True, 1.0))]
+    fired = memo.fire("r", fields, records)
+    assert fired == [("yes", "h0"), ("no", "h1"), ("no", "h2"), ("yes", "h3"), ("no", "h4")]
+    assert [f["x"] for f in rules.asked] == [True, 1, "1", 1.0]  # the second True was remembered
+    assert memo.fire("other", fields, records[:1]) == [("yes", "h0")] and len(rules.asked) == 5  # per ruleset
+    assert memo.fire("r", fields, [("location", "l0", (True,))]) == [("yes", "l0")] and len(rules.asked) == 6
 
 
 def test_the_oldest_entries_go_first_beyond_the_size():
