@@ -144,6 +144,8 @@ class FactBuilder:
         exporter_country = country(flow.exporter.country)
         self.areas = reference.regime_areas(as_of)
         self._per_regime: dict[str, dict[str, Any]] = {}
+        #: a recipient's tools per hop and regime (`_tools`), keyed by node: nodes outlive this builder
+        self._per_hop: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.exporter_outside_eea = not reference.in_eea(exporter_country or "", as_of)
         self.root_regimes = regimes.at_root(self.regime_of(exporter_country), flow.exporter.subject_to_gdpr)
         self.special = bool(SENSITIVE.intersection(flow.data.categories))
@@ -344,14 +346,34 @@ class FactBuilder:
             "required_module": module,
             "combines_eu_data": node.combines_eu_data,
             **self._adequacy(node, adequacy),
-            **self._scc(node, module),
-            **self._bcr(node, parent.role, importer, law),
-            **self._other_safeguards(node),
-            **self._derogation(node, law),
-            **self._assessment(node, law),
-            **self._regime(node, module, law, common.get("also_gdpr", False)),
+            **self._tools(node, parent.role, importer, module, law, common.get("also_gdpr", False)),
         }
         return LocationFacts(place, zone.zone, transfer, facts)
+
+    def _tools(
+        self,
+        node: Recipient,
+        exporter: str,
+        importer: str,
+        module: int,
+        law: RegimeFile | None,
+        also_gdpr: bool,
+    ) -> dict[str, Any]:
+        """The safeguards, derogation and assessment the recipient states, as its hop's regime
+        reads them: the same at each of its places, so worked out once per hop and regime."""
+        key = (id(node), exporter, importer, module, law.regime if law else None, also_gdpr)
+        found = self._per_hop.get(key)
+        if found is None:
+            found = {
+                **self._scc(node, module),
+                **self._bcr(node, exporter, importer, law),
+                **self._other_safeguards(node),
+                **self._derogation(node, law),
+                **self._assessment(node, law),
+                **self._regime(node, module, law, also_gdpr),
+            }
+            self._per_hop[key] = found
+        return found
 
     def _regime(
         self, node: Recipient, module: int, law: RegimeFile | None, also_gdpr: bool
