@@ -89,3 +89,31 @@ def measure(candidates: dict[str, Call], rounds: int, calls: int, warmup: int) -
             samples[name].extend(times)
             means[name].append(statistics.fmean(times))
     return {name: summary_us(samples[name], means[name]) for name in names}
+
+
+# ---------------------------------------------------------------- flows that differ
+
+
+def varied_latency(engine: Any, warm: int, count: int) -> dict[str, Any]:
+    """p50 per chain length over `count` seeded flows that all differ from the `warm` flows
+    decided first (same population, another seed): a server's steady state, where the
+    engine's memo tables (engine/firing.py, engine/assemble.py) hold what earlier traffic
+    taught them, but no flow is answered from a repeat of itself. Each flow is timed once."""
+    from bench.flows import varied
+
+    for flow in varied(warm, seed=1):
+        engine.evaluate(flow, today=TODAY).model_dump(mode="json")
+    by_hops: dict[str, list[int]] = {}
+    clock = time.perf_counter_ns
+    for flow in varied(count, seed=2):
+        start = clock()
+        decision = engine.evaluate(flow, today=TODAY)
+        decision.model_dump(mode="json")
+        took = clock() - start
+        key = f"{min(len(decision.hops), 3)}_hop"
+        by_hops.setdefault(key, []).append(took)
+        if len(decision.hops) == 1 and decision.hops[0].locations[0].transfer:
+            by_hops.setdefault("1_hop_third_country", []).append(took)
+    every = [t for key, times in by_hops.items() if key != "1_hop_third_country" for t in times]
+    out = {key: summary_us(times, [statistics.fmean(times)]) for key, times in sorted(by_hops.items())}
+    return {"warm_flows": warm, "all": summary_us(every, [statistics.fmean(every)]), **out}

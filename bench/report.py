@@ -46,6 +46,8 @@ def targets(results: dict[str, Any]) -> list[Row]:
     cedar = _get(results, "peers", "engines", "cedarpy", "stats", "p50_us")
     rego = _get(results, "peers", "engines", "regopy", "stats", "p50_us")
     chain = _get(results, "latency", "chain_3hop_6loc", "p50_us")
+    varied_tc = _get(results, "latency", "varied", "1_hop_third_country", "p50_us")
+    varied_chain = _get(results, "latency", "varied", "3_hop", "p50_us")
     decision, trivial = http_row(results, 2, 2, "decision"), http_row(results, 2, 2, "trivial")
     batch_loop = _get(results, "batch", "in_process_engine_loop", "median_ms")
     batch_http = _get(results, "batch", "http_1_worker", "median_ms")
@@ -57,6 +59,7 @@ def targets(results: dict[str, Any]) -> list[Row]:
     replay_growth = _get(results, "replay", "memory", "growth_mb")
     replayed = _get(results, "replay", "memory", "decisions") or 0
     vs_cedar = tc / cedar if tc and cedar else None
+    varied_vs_cedar = varied_tc / cedar if varied_tc and cedar else None
     vs_rego = rego / tc if tc and rego else None
     ratio = decision["ratio_to_trivial"] if decision and trivial else None
     per_s = decision["per_s"] if decision else None
@@ -67,6 +70,20 @@ def targets(results: dict[str, Any]) -> list[Row]:
             vs_cedar,
             lambda v: v <= 1,
             f"{tc or 0:.0f} us vs {cedar or 0:.0f} us ({vs_cedar or 0:.2f}x)",
+        ),
+        _target(
+            "varied_one_hop_tc_p50_vs_cedar",
+            "flows that differ: 1-hop third-country p50 <= Cedar p50",
+            varied_vs_cedar,
+            lambda v: v <= 1,
+            f"{varied_tc or 0:.0f} us vs {cedar or 0:.0f} us ({varied_vs_cedar or 0:.2f}x)",
+        ),
+        _target(
+            "varied_chain_p50",
+            "flows that differ: 3-hop chain p50 <= 0.4 ms",
+            varied_chain and varied_chain / 1000,
+            lambda v: v <= 0.4,
+            f"{(varied_chain or 0) / 1000:.3f} ms",
         ),
         _target(
             "one_hop_tc_p50_vs_rego",
@@ -154,6 +171,8 @@ def _latency_lines(results: dict[str, Any]) -> list[str]:
         f"{'In-process latency, us':<34}{'p50':>9}{'p95':>9}{'p99':>9}{'÷ plain':>10}{'÷ doorgifte TC':>16}"
     ]
     rows = [(f"doorgifte {name}", s) for name, s in latency.items() if "p50_us" in s]
+    varied = latency.get("varied") or {}
+    rows += [(f"doorgifte varied {name}", s) for name, s in varied.items() if isinstance(s, dict)]
     missing = []
     for name, peer in engines.items():
         label = f"peer {name} {peer['version'] or ''}".strip()

@@ -107,6 +107,7 @@ def part_latency(engine: Any, settings: Settings) -> dict[str, Any]:
     candidates = inprocess.doorgifte_candidates(engine) | peers.candidates(loaded)
     stats = inprocess.measure(candidates, settings.rounds, settings.calls, settings.warmup)
     latency = {name.split("/", 1)[1]: s for name, s in stats.items() if name.startswith("doorgifte/")}
+    latency["varied"] = inprocess.varied_latency(engine, settings.calls, settings.calls)
     peer_info = {
         p.name: {"version": p.version, "status": "ok" if p.decide else "missing", "error": p.error}
         | ({"stats": stats[f"peer/{p.name}"]} if p.decide else {})
