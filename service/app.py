@@ -54,6 +54,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = config.max_body + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    decision_log.on_commit = metrics.commit_hook(decision_log.backend)
     decider = Decider(engine, decision_log, metrics, config.eval_timeout)
     app.extensions[KEY] = Service(config, engine, decision_log, metrics, decider)
     errors.register(app)
