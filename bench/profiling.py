@@ -5,11 +5,11 @@
 
 The HTTP profile runs the service's own gunicorn application (service.server) with 1
 threaded worker of 1 thread: each thread that handles requests starts a profiler of its own
-at its first request, the worker's main thread (gunicorn's accept and keep-alive loop) one
-once it has loaded the app, and all of them are written out together when the worker exits,
-so the profile covers gunicorn's request handling, Flask, the engine and the wait for the
-decision log exactly as deployed (times are wall clock, so the fsync shows as that wait; the
-log's writer thread, which runs the commit, is not profiled). Not part of `make bench`: cProfile
+at its first request, and they are written out together when the worker exits, so the
+profile covers Flask, the engine and the wait for the decision log exactly as deployed
+(times are wall clock, so the fsync shows as that wait). Not profiled: the worker's main
+thread (gunicorn's accept, parsing and keep-alive loop, mostly waiting) and the log's writer
+thread (which runs the commit). Not part of `make bench`: cProfile
 slows Python code down unevenly, so it tells where time goes, not how much there is.
 """
 
@@ -83,10 +83,7 @@ def serve_profiled(port: int, stats_path: str) -> None:
 
     config = Config.from_env()
     jsonlog.configure(config.log_level_number)
-    opts = server.options(config, "127.0.0.1", port, 1, threads=1) | {
-        "post_worker_init": lambda _worker: start(),
-        "worker_exit": worker_exit,
-    }
+    opts = server.options(config, "127.0.0.1", port, 1, threads=1) | {"worker_exit": worker_exit}
     Profiled(config, opts).run()
 
 
