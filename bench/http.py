@@ -6,14 +6,14 @@ answered). Next to `POST /v1/decisions` the same server and client measure `GET 
 a trivial JSON route that passes the same Flask, request-log and metrics layers: the ratio
 between the two is what deciding and logging cost on top of the HTTP stack.
 
-The client is `http.client` with connection reuse. gunicorn's sync workers answer with
-`Connection: close`, so the client has to reconnect on every request; it counts the
-connections it opened and reports the server's Connection header instead of assuming
+The client is `http.client` with connection reuse. The server's gthread workers keep
+connections open (sync workers, used before, answered `Connection: close`); the client counts
+the connections it opened and reports the server's Connection header instead of assuming
 keep-alive. Client and server share the machine's 2 cores, so the client's and the
 server's CPU time per request are reported too, and so is the service's own histogram of
 decision-log write times (from GET /metrics): with 2 workers the writes queue for
-SQLite's one write lock. Each measurement is bounded in time and
-count and only ever talks to 127.0.0.1.
+SQLite's one write lock; and how many requests each commit released (group commit). Each
+measurement is bounded in time and count and only ever talks to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ DOORGIFTE = Path(sys.executable).with_name("doorgifte")
 JSON = {"Content-Type": "application/json"}
 TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 LOG_METRIC = "doorgifte_decision_log_write_seconds"
+COMMIT_METRIC = "doorgifte_decision_log_commit_requests"
+#: client threads per measurement: the target is read at 2; 8 shows what group commit shares
+CLIENTS = (1, 2, 8)
 ENDPOINTS = {
     "decision": ("POST", "/v1/decisions", json.dumps(one_hop_third_country()).encode()),
     "trivial": ("GET", "/healthz", None),
@@ -192,14 +195,15 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def measure_workers(workers: int, settings: Any, workdir: Path) -> dict[str, Any]:
-    """Both endpoints with 1 and 2 client threads, `http_rounds` rounds, endpoint order rotated."""
+    """Both endpoints with each of CLIENTS client threads, `http_rounds` rounds, endpoint order
+    rotated."""
     runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
     names = list(ENDPOINTS)
     with running_server(workers, workdir) as server:
         for name in names:  # warm-up: every worker has served both routes
             runs.setdefault((0, name), []).append(load(server, name, 2, 1.0, 100))
         for r in range(settings.http_rounds):
-            for clients in (1, 2):
+            for clients in CLIENTS:
                 for name in names[r % 2 :] + names[: r % 2]:
                     result = load(server, name, clients, settings.http_seconds, settings.http_max_requests)
                     runs.setdefault((clients, name), []).append(result)
@@ -220,17 +224,22 @@ def measure_workers(workers: int, settings: Any, workdir: Path) -> dict[str, Any
 def log_writes(server: Server) -> dict[str, float]:
     """The service's own histogram of decision-log writes (GET /metrics), over the whole run."""
     _, body = Client(server.port).call("GET", "/metrics")
-    values = {}
+    values, commits = {}, {}
     for line in body.decode().splitlines():
         name, _, value = line.rpartition(" ")
         if name.startswith(LOG_METRIC):
             values[name[len(LOG_METRIC) :]] = float(value)
+        elif name.startswith(COMMIT_METRIC):
+            commits[name[len(COMMIT_METRIC) :]] = float(value)
     count = values.get('_count{backend="sqlite"}', 0.0)
     within_1ms = values.get('_bucket{backend="sqlite",le="0.001"}', 0.0)
+    fsyncs = commits.get('_count{backend="sqlite"}', 0.0)
     return {
         "writes": count,
         "mean_ms": values.get('_sum{backend="sqlite"}', 0.0) / count * 1000 if count else 0.0,
         "over_1ms_share": 1 - within_1ms / count if count else 0.0,
+        "commits": fsyncs,
+        "requests_per_commit": commits.get('_sum{backend="sqlite"}', 0.0) / fsyncs if fsyncs else 0.0,
     }
 
 

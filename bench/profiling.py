@@ -3,11 +3,13 @@
     python -m bench.profiling flow chain_3hop_6loc [N]   # N x engine.evaluate + model_dump
     python -m bench.profiling http [N]                   # N x POST /v1/decisions, 1 worker
 
-The HTTP profile runs the service's own gunicorn application (service.server) with 1 sync
-worker and two extra gunicorn hooks: the worker starts a profiler once it has loaded the
-app and writes it out when it exits, so the profile covers gunicorn's request handling,
-Flask, the engine and the decision log exactly as deployed (times are wall clock, so the
-decision log's fsync shows too). Not part of `make bench`: cProfile
+The HTTP profile runs the service's own gunicorn application (service.server) with 1
+threaded worker of 1 thread: each thread that handles requests starts a profiler of its own
+at its first request, and they are written out together when the worker exits, so the
+profile covers Flask, the engine and the wait for the decision log exactly as deployed
+(times are wall clock, so the fsync shows as that wait). Not profiled: the worker's main
+thread (gunicorn's accept, parsing and keep-alive loop, mostly waiting) and the log's writer
+thread (which runs the commit). Not part of `make bench`: cProfile
 slows Python code down unevenly, so it tells where time goes, not how much there is.
 """
 
@@ -46,27 +48,43 @@ def profile_flow(name: str, count: int) -> None:
 
 
 def serve_profiled(port: int, stats_path: str) -> None:
-    """`doorgifte serve --workers 1`, with the worker profiled from its first request to exit."""
+    """`doorgifte serve --workers 1 --threads 1`, with the worker profiled from start to exit."""
+    import threading
+
     from service import jsonlog, server
     from service.config import Config
 
-    holder: dict[str, Any] = {}
+    profilers: list[cProfile.Profile] = []
+    local = threading.local()
 
-    def post_worker_init(_worker: Any) -> None:
-        holder["profiler"] = cProfile.Profile()
-        holder["profiler"].enable()
+    def start() -> None:
+        local.profiler = cProfile.Profile()
+        profilers.append(local.profiler)
+        local.profiler.enable()
+
+    class Profiled(server.Server):  # type: ignore[misc]
+        def load(self) -> Any:
+            app = super().load()
+
+            def profiled(environ: Any, start_response: Any) -> Any:
+                if getattr(local, "profiler", None) is None:  # a request thread's first request
+                    start()
+                return app(environ, start_response)
+
+            return profiled
 
     def worker_exit(_server: Any, _worker: Any) -> None:
-        holder["profiler"].disable()
-        holder["profiler"].dump_stats(stats_path)
+        stats = None
+        for profiler in profilers:
+            profiler.create_stats()
+            stats = pstats.Stats(profiler) if stats is None else stats.add(profiler)
+        if stats is not None:
+            stats.dump_stats(stats_path)
 
     config = Config.from_env()
     jsonlog.configure(config.log_level_number)
-    opts = server.options(config, "127.0.0.1", port, 1) | {
-        "post_worker_init": post_worker_init,
-        "worker_exit": worker_exit,
-    }
-    server.Server(config, opts).run()
+    opts = server.options(config, "127.0.0.1", port, 1, threads=1) | {"worker_exit": worker_exit}
+    Profiled(config, opts).run()
 
 
 def profile_http(count: int) -> None:

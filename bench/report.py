@@ -231,7 +231,8 @@ def _http_lines(results: dict[str, Any]) -> list[str]:
         lines.append(
             f"  decision log, {workers.replace('_', ' ')}: {check['rows']} rows for "
             f"{check['decisions_answered']} decisions answered; a write took {writes['mean_ms']:.2f} ms "
-            f"on average, {writes['over_1ms_share'] * 100:.0f}% over 1 ms"
+            f"on average, {writes['over_1ms_share'] * 100:.0f}% over 1 ms; "
+            f"{writes.get('requests_per_commit', 0.0):.2f} requests per commit"
         )
     return lines
 

@@ -13,6 +13,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -54,6 +55,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = config.max_body + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    decision_log.on_commit = metrics.commit_hook(decision_log.backend)
     decider = Decider(engine, decision_log, metrics, config.eval_timeout)
     app.extensions[KEY] = Service(config, engine, decision_log, metrics, decider)
     errors.register(app)
@@ -79,7 +81,15 @@ def _check_log(decision_log: DecisionLog) -> None:
 
 
 def _register_request_log(app: Flask, metrics: Metrics) -> None:
-    """One JSON log line and one latency observation per request, with its request id."""
+    """One JSON log line and one latency observation per request, with its request id.
+
+    Per request this is the only work besides the route's own, so what repeats is made once:
+    the route template shown for a rule (`<name>` for `<converter:name>`), and the latency
+    histogram's child for each (endpoint, method, status), which prometheus_client would look
+    up by its labels on every request."""
+    templates: dict[str, str] = {}
+    observers: dict[tuple[str, str, int], Any] = {}
+    requests_histogram = metrics.requests
 
     @app.before_request
     def _start() -> None:
@@ -94,30 +104,47 @@ def _register_request_log(app: Flask, metrics: Metrics) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        rule = request.url_rule
-        endpoint = CONVERTER.sub(r"<\1>", rule.rule) if rule is not None else "(unmatched)"
-        metrics.requests.labels(endpoint, request.method, str(response.status_code)).observe(elapsed)
-        request_id = g.get("request_id") or str(uuid.uuid4())
+        now = time.perf_counter()
+        context = g._get_current_object()  # type: ignore[attr-defined]
+        elapsed = now - getattr(context, "started", now)
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
+        if rule is None:
+            endpoint = "(unmatched)"
+        else:
+            endpoint = templates.get(rule.rule) or templates.setdefault(
+                rule.rule, CONVERTER.sub(r"<\1>", rule.rule)
+            )
+        method, status = req.method, response.status_code
+        key = (endpoint, method, status)
+        observe = observers.get(key)
+        if observe is None:
+            observe = observers[key] = requests_histogram.labels(endpoint, method, str(status)).observe
+        observe(elapsed)
+        request_id = getattr(context, "request_id", None) or str(uuid.uuid4())
         response.headers["X-Request-Id"] = request_id
-        fields = {
+        if not request_log.isEnabledFor(logging.INFO):
+            return response
+        fields: dict[str, Any] = {
             "request_id": request_id,
-            "method": request.method,
-            "path": request.path,
+            "method": method,
+            "path": req.path,
             "endpoint": endpoint,
-            "status": response.status_code,
+            "status": status,
             "duration_ms": round(elapsed * 1000, 3),
         }
-        ids = g.get("decision_ids") or []
-        if len(ids) == 1:
-            fields["decision_id"] = ids[0]
-        elif ids:
-            fields["decision_ids"] = ids
+        ids = getattr(context, "decision_ids", None)
+        if ids:
+            if len(ids) == 1:
+                fields["decision_id"] = ids[0]
+            else:
+                fields["decision_ids"] = ids
         token_name = access.principal_name()
         if token_name is not None:  # the token's name; the token itself is never logged
             fields["token"] = token_name
         for name in ("error_code", "error_id"):
-            if g.get(name):
-                fields[name] = g.get(name)
+            value = getattr(context, name, None)
+            if value:
+                fields[name] = value
         request_log.info("request", extra={"fields": fields})
         return response

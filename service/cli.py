@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.reference import REVIEW_MAX_DAYS
 from service import lookup
-from service.config import Config, ConfigError, is_postgres_url
+from service.config import DEFAULT_THREADS, Config, ConfigError, is_postgres_url
 
 if TYPE_CHECKING:
     from engine.api import Engine
@@ -73,7 +73,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     jsonlog.configure(config.log_level_number)
     _validate_rule_base(config)
-    return server.serve(config, args.host, args.port, args.workers)
+    return server.serve(config, args.host, args.port, args.workers, args.threads)
 
 
 def is_loopback(host: str) -> bool:
@@ -354,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan_cli.add_parser(sub)
     guardrails_cli.add_parser(sub)
 
-    p = command("serve", cmd_serve, "run the HTTP service (gunicorn, sync workers)")
+    p = command("serve", cmd_serve, "run the HTTP service (gunicorn, threaded workers)")
     p.epilog = (
         "Access control: with DOORGIFTE_TOKENS_FILE every endpoint but /healthz, /readyz and "
         "/metrics needs a bearer token. Without it the service is open and serve refuses a "
@@ -373,6 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=commands.positive, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--threads",
+        type=commands.positive,
+        default=DEFAULT_THREADS,
+        help="request threads per worker (default 4): they overlap their waits for the decision "
+        "log, whose commits they share (group commit); rules are evaluated one at a time per worker",
+    )
 
     p = command("evaluate", cmd_evaluate, "decide one flow request (JSON) from FILE or stdin")
     p.add_argument(

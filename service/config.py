@@ -31,6 +31,8 @@ DEFAULT_MAX_DEPTH = 10
 DEFAULT_MAX_NODES = 200
 DEFAULT_MAX_LOCATIONS = 1000
 DEFAULT_REPLAY_MAX_RUNNING = 2
+#: request threads per `doorgifte serve` worker (`--threads`)
+DEFAULT_THREADS = 4
 MIN_SESSION_KEY = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: set by `doorgifte serve --workers N` (N > 1) before prometheus_client is imported

@@ -17,6 +17,13 @@ Two back ends with the same table:
 Any failure to write becomes `LogUnavailable`; the service answers it with a 503
 and never sends a decision it could not log. A batch is written in one
 transaction: all of its decisions or none.
+
+Group commit: `write` hands its entries to the process's writer thread (`GroupCommit`) and
+waits. The writer takes everything that queued while the previous commit was on its way to
+disk and writes it in one transaction with one commit (one fsync), then releases each waiting
+writer; so concurrent requests of one process (gunicorn's threads) share an fsync. A writer is
+released only after the commit of its own entries returned; when that commit fails, every
+writer of the group gets the error (LogUnavailable) and none of the group's rows is written.
 """
 
 from __future__ import annotations
@@ -24,11 +31,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
+import os
 import re
 import sqlite3
 import threading
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -69,10 +79,137 @@ LABEL_ADDED_COLUMNS = {"decided_at": "TEXT", "seq": "BIGINT"}
 #: columns of `vendor_revisions` added later, nullable: the token name that stored the revision
 VENDOR_ADDED_COLUMNS = {"token_name": "TEXT"}
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, UTC: text order is time order
+#: most entries one group commit takes from the queue (a batch larger than this is taken whole)
+GROUP_MAX_ENTRIES = 1000
+#: longest a writer waits for its group's commit before it gives up with LogUnavailable (its
+#: entries may still be committed: a decision in flight, never one that was answered)
+COMMIT_WAIT_S = 60.0
+
+log = logging.getLogger("doorgifte.decision_log")
+#: (requests, entries, seconds) of one group commit, committed or failed
+CommitHook = Callable[[int, int, float], None]
 
 
 class LogUnavailable(Exception):
     """The decision log cannot be written or read right now."""
+
+
+class _Waiter:
+    """One `write` call waiting in the queue: its entries, then its group's outcome."""
+
+    __slots__ = ("entries", "done", "error")
+
+    def __init__(self, entries: Sequence[LogEntry]):
+        self.entries = entries
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """One writer thread per process that commits, in one transaction, whatever has queued.
+
+    `submit` queues a request's entries and blocks until the transaction holding them has
+    committed (returns) or failed (raises). The thread starts on the first submit and again
+    in a forked child (a thread does not survive a fork) or if it ever died; it is a daemon,
+    and `close` lets it finish what has queued and stop.
+    """
+
+    def __init__(
+        self,
+        commit: Callable[[list[LogEntry]], None],
+        max_entries: int = GROUP_MAX_ENTRIES,
+        wait_s: float = COMMIT_WAIT_S,
+    ):
+        self._commit = commit
+        self.max_entries = max_entries
+        self.wait_s = wait_s
+        self.on_commit: CommitHook | None = None
+        self._setup()
+
+    def _setup(self) -> None:
+        self._pid = os.getpid()
+        self._ready = threading.Condition(threading.Lock())
+        self._queue: deque[_Waiter] = deque()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    @property
+    def queued(self) -> int:
+        """Writers waiting for the writer thread to take them (not those being committed)."""
+        return len(self._queue)
+
+    def submit(self, entries: Sequence[LogEntry]) -> None:
+        """Block until `entries` are committed; LogUnavailable when their group's commit failed."""
+        if self._pid != os.getpid():  # a forked child: the parent's thread and queue are not ours
+            self._setup()
+        waiter = _Waiter(entries)
+        with self._ready:
+            if self._closing:
+                raise LogUnavailable("the decision log is closed")
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="doorgifte-log-writer", daemon=True)
+                self._thread.start()
+            self._queue.append(waiter)
+            self._ready.notify()
+        if not waiter.done.wait(self.wait_s):
+            raise LogUnavailable(f"the decision log did not commit within {self.wait_s:g} s")
+        error = waiter.error
+        if error is None:
+            return
+        if isinstance(error, LogUnavailable):
+            raise LogUnavailable(str(error)) from error
+        raise RuntimeError(f"the decision log writer failed: {error!r}") from error
+
+    def _take(self) -> list[_Waiter] | None:
+        """The next group: every queued writer, up to `max_entries` entries (at least one
+        writer, whatever its size); None once closing with nothing left."""
+        with self._ready:
+            while not self._queue:
+                if self._closing:
+                    return None
+                self._ready.wait()
+            group = [self._queue.popleft()]
+            count = len(group[0].entries)
+            while self._queue and count + len(self._queue[0].entries) <= self.max_entries:
+                waiter = self._queue.popleft()
+                group.append(waiter)
+                count += len(waiter.entries)
+            return group
+
+    def _run(self) -> None:
+        while True:
+            group = self._take()
+            if group is None:
+                return
+            entries = [entry for waiter in group for entry in waiter.entries]
+            error: BaseException | None = None
+            started = time.perf_counter()
+            try:
+                self._commit(entries)
+            except BaseException as exc:  # every writer of the group gets it; the thread goes on
+                error = exc
+            elapsed = time.perf_counter() - started
+            for waiter in group:  # only now, after the commit returned: each may answer
+                waiter.error = error
+                waiter.done.set()
+            hook = self.on_commit
+            if hook is not None:
+                try:
+                    hook(len(group), len(entries), elapsed)
+                except Exception:  # metrics must never stop the writer
+                    log.exception("the decision log's commit hook failed")
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Commit what has queued, then stop the thread (a later submit starts a new one)."""
+        with self._ready:
+            thread = self._thread if self._pid == os.getpid() else None
+            self._closing = True
+            self._ready.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        with self._ready:
+            self._closing = False
+            self._thread = None
 
 
 @dataclass(frozen=True)
@@ -326,6 +463,7 @@ class DecisionLog:
     def __init__(self, where: str):
         self.where = where
         self._local = threading.local()
+        self.group = GroupCommit(self.commit)
         self._all: list[Any] = []
         self._all_lock = threading.Lock()
         marks = ", ".join([self.placeholder] * len(COLUMNS))
@@ -446,6 +584,7 @@ class DecisionLog:
             raise LogUnavailable(f"cannot {action} the decision log ({self.backend}): {exc}") from exc
 
     def close(self) -> None:
+        self.group.close()  # commits what has queued first: its writers are waiting for it
         with self._all_lock:
             conns, self._all = self._all, []
         for conn in conns:
@@ -455,8 +594,25 @@ class DecisionLog:
 
     # ------------------------------------------------------------ operations
 
+    @property
+    def on_commit(self) -> CommitHook | None:
+        """Called after each group commit with (requests, entries, seconds), in the writer thread."""
+        return self.group.on_commit
+
+    @on_commit.setter
+    def on_commit(self, hook: CommitHook | None) -> None:
+        self.group.on_commit = hook
+
     def write(self, entries: Sequence[LogEntry]) -> None:
-        """Write every entry in one transaction, durably, or raise LogUnavailable."""
+        """Write every entry durably, all in one transaction, or raise LogUnavailable; returns
+        only once they are committed. Through the group commit: concurrent writers of this
+        process share one transaction (and one fsync)."""
+        if entries:
+            self.group.submit(entries)
+
+    def commit(self, entries: Sequence[LogEntry]) -> None:
+        """Write every entry in one transaction, durably, now, in this thread's connection
+        (the writer thread's, under group commit), or raise LogUnavailable."""
         if not entries:
             return
         rows = [tuple(getattr(e, c) for c in COLUMNS) for e in entries]

@@ -10,6 +10,7 @@ and `GET /metrics` sums every worker's files (prometheus_client multiprocess mod
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess, values
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -20,6 +21,7 @@ from service.config import MULTIPROC_ENV
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 WRITE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0)
+GROUP_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 32, 64)
 
 
 def multiprocess_mode() -> bool:
@@ -60,12 +62,29 @@ class Metrics:
             buckets=WRITE_BUCKETS,
             registry=reg,
         )
+        self.log_groups = Histogram(
+            "doorgifte_decision_log_commit_requests",
+            "Requests whose decisions one decision-log commit wrote (group commit): its count is"
+            " the number of commits (fsyncs), its sum the requests they released.",
+            ["backend"],
+            buckets=GROUP_BUCKETS,
+            registry=reg,
+        )
         self.log_failures = Counter(
             "doorgifte_decision_log_failures",
             "Requests answered 503 because the decision log could not be written.",
             ["backend"],
             registry=reg,
         )
+
+    def commit_hook(self, backend: str) -> Callable[[int, int, float], None]:
+        """The decision log's `on_commit`: counts each group commit and its requests."""
+        observe = self.log_groups.labels(backend).observe
+
+        def committed(requests: int, entries: int, seconds: float) -> None:
+            observe(requests)
+
+        return committed
 
     def answered(self, decision: Decision) -> None:
         self.decisions.labels(decision.decision, decision.policy.id).inc()

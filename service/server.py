@@ -1,14 +1,16 @@
-"""`doorgifte serve`: the app under gunicorn, with N sync workers.
+"""`doorgifte serve`: the app under gunicorn, with N threaded (`gthread`) workers of T threads.
 
-Why gunicorn sync workers, also for N=1: the rule engine's C extension holds the
-GIL, so threads add no decision throughput and only processes scale (shared
-notes/performance.md); gunicorn's master restarts a crashed worker, and on
-SIGTERM lets every worker finish its request in flight (graceful_timeout) before
-it exits. The app is not preloaded: each worker builds its own app and so its
-own durable-rules host after the fork, as durable-rules must not be shared
-between processes. The master validates the policies and data once (without
-building a rule engine) so that a broken rule base stops `serve` at once with
-every problem listed, instead of failing each worker.
+Why gunicorn, also for N=1: gunicorn's master restarts a crashed worker, and on SIGTERM lets
+every worker finish its requests in flight (graceful_timeout) before it exits. Processes are
+what scale the decisions: the rule engine's C extension holds the GIL, so each worker
+evaluates one flow at a time (shared notes/performance.md). The threads of a worker overlap
+what is not evaluation: above all the wait for the decision log's commit, which concurrent
+requests of one worker share (group commit, service/decision_log.py), so one fsync answers
+several of them; and `gthread` keeps client connections open between requests. The app is
+not preloaded: each worker builds its own app and so its own durable-rules host after the
+fork, as durable-rules must not be shared between processes. The master validates the
+policies and data once (without building a rule engine) so that a broken rule base stops
+`serve` at once with every problem listed, instead of failing each worker.
 
 With N > 1, prometheus_client runs in multiprocess mode: `serve` creates a fresh
 temporary directory for it before prometheus_client is imported, and removes it
@@ -28,12 +30,13 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
-from service.config import MULTIPROC_ENV, Config
+from service.config import DEFAULT_THREADS, MULTIPROC_ENV, Config
 from service.jsonlog import JsonFormatter
 
 log = logging.getLogger("doorgifte.server")
 #: settings only newer gunicorn versions know
 OPTIONAL = frozenset({"control_socket_disable"})
+THREADS = DEFAULT_THREADS
 
 
 class JsonGunicornLogger(Logger):
@@ -71,12 +74,13 @@ def _child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-def options(config: Config, host: str, port: int, workers: int) -> dict[str, Any]:
+def options(config: Config, host: str, port: int, workers: int, threads: int = THREADS) -> dict[str, Any]:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     opts: dict[str, Any] = {
         "bind": [bind],
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": "gthread",
+        "threads": threads,
         "preload_app": False,
         # a worker busier than this is killed by the master; the evaluation limit comes first
         "timeout": max(30, math.ceil(config.eval_timeout) + 30),
@@ -107,16 +111,23 @@ def _ready_line(host: str, port: int) -> Any:
     return when_ready
 
 
-def serve(config: Config, host: str, port: int, workers: int) -> int:
+def serve(config: Config, host: str, port: int, workers: int, threads: int = THREADS) -> int:
     """Run until SIGTERM or SIGINT; return gunicorn's exit status."""
     metrics_dir = _multiprocess_dir() if workers > 1 else None
     master = os.getpid()
     try:
         log.info(
             "starting",
-            extra={"fields": {"bind": f"{host}:{port}", "workers": workers, "metrics_dir": metrics_dir}},
+            extra={
+                "fields": {
+                    "bind": f"{host}:{port}",
+                    "workers": workers,
+                    "threads": threads,
+                    "metrics_dir": metrics_dir,
+                }
+            },
         )
-        Server(config, options(config, host, port, workers)).run()
+        Server(config, options(config, host, port, workers, threads)).run()
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:

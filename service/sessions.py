@@ -36,10 +36,20 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class _Interface(SecureCookieSessionInterface):
-    """Flask's signed cookie, Secure exactly when this request came over HTTPS."""
+    """Flask's signed cookie, Secure exactly when this request came over HTTPS.
+
+    A request without the cookie (every API call: the cookie is limited to `/dashboard`) gets
+    a new empty session without building the signing serializer first, which Flask would do
+    on every request and which cost more than the rest of opening a session. The answer is the
+    same: Flask too gives an empty session when the cookie is missing."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return request.is_secure
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def install(app: Flask, key: bytes) -> None:

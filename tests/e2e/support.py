@@ -48,6 +48,7 @@ class Server:
     db: str
     workers: int = 1
     env: dict[str, str] = field(default_factory=dict)
+    threads: int | None = None  # `serve --threads` (its default when None)
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     logdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="doorgifte-e2e-")))
@@ -75,6 +76,7 @@ class Server:
             str(self.port),
             "--workers",
             str(self.workers),
+            *(["--threads", str(self.threads)] if self.threads is not None else []),
         ]
         with open(self.logdir / "stdout", "ab") as out, open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(

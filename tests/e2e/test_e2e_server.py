@@ -146,6 +146,77 @@ def test_decisions_answered_under_load_survive_kill_9_and_are_served_after_a_res
     assert len(logged_ids(db)) == len(logged) + 1
 
 
+GROUP_CLIENTS = 8
+
+
+def commit_metrics(url: str) -> tuple[float, float]:
+    """(commits, requests they released) of the decision log so far, from GET /metrics."""
+    text = requests.get(url + "/metrics", timeout=10).text
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    name = 'doorgifte_decision_log_commit_requests_{}{{backend="sqlite"}}'
+    return float(values[name.format("count")]), float(values[name.format("sum")])
+
+
+@pytest.mark.slow
+def test_group_committed_decisions_answered_under_load_survive_kill_9(db):
+    """One worker with as many threads as clients, so that concurrent decisions share commits
+    (checked in the service's own metrics: fewer commits than requests), killed with SIGKILL
+    mid-load: every decision answered before the kill is in the log file after it; at most one
+    request per client was in flight and may be there unanswered."""
+    server = Server(db, workers=1, threads=GROUP_CLIENTS).start()
+    answered: set[str] = set()
+    lock = threading.Lock()
+    stop = threading.Event()
+    failures: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+
+        def load(c: int) -> None:
+            names = ("allow", "conditions", "deny", "chain")
+            with requests.Session() as session:
+                for i in range(5000):
+                    if stop.is_set() or time.monotonic() > deadline:
+                        return
+                    try:
+                        response = session.post(
+                            server.url + "/v1/decisions", json=FLOWS[names[(c + i) % 4]], timeout=10
+                        )
+                    except requests.RequestException:
+                        return  # the server is gone: this request was in flight, not answered
+                    if response.status_code != 200:
+                        failures.append(response.status_code)
+                        return
+                    with lock:
+                        answered.add(response.json()["decision_id"])
+
+        threads = [threading.Thread(target=load, args=(c,), daemon=True) for c in range(GROUP_CLIENTS)]
+        for thread in threads:
+            thread.start()
+        while len(answered) < 300 and time.monotonic() < deadline and not failures:
+            time.sleep(0.02)
+        commits, released = commit_metrics(server.url)
+        while len(answered) < 600 and time.monotonic() < deadline and not failures:
+            time.sleep(0.02)
+        server.stop(signal.SIGKILL)  # master and worker at once, in the middle of the load
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=20)
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        stop.set()
+        server.close()
+    assert server.proc is not None and server.proc.returncode == -signal.SIGKILL
+    assert failures == []
+    assert len(answered) >= 600
+    assert 0 < commits < released, f"{commits:.0f} commits for {released:.0f} requests: no group commit"
+
+    logged = set(logged_ids(db))
+    assert answered <= logged, f"{len(answered - logged)} answered decisions were lost"
+    assert len(logged - answered) <= GROUP_CLIENTS  # only what was in flight
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
 def test_serve_refuses_a_broken_rule_base_listing_the_problems(db, tmp_path):
     bad = tmp_path / "policies"
     bad.mkdir()

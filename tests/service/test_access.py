@@ -449,7 +449,9 @@ def test_serve_on_a_public_address_without_tokens_exits_2(capsys, monkeypatch):
 
     started: list[str] = []
     monkeypatch.delenv("DOORGIFTE_TOKENS_FILE", raising=False)
-    monkeypatch.setattr(server, "serve", lambda config, host, port, workers: started.append(host) or 0)
+    monkeypatch.setattr(
+        server, "serve", lambda config, host, port, workers, threads: started.append(host) or 0
+    )
     monkeypatch.setattr(cli, "_validate_rule_base", lambda config: None)
     monkeypatch.setattr("service.jsonlog.configure", lambda level: None)
     assert cli.main(["serve", "--host", "0.0.0.0", "--port", "1"]) == 2
