@@ -1,4 +1,4 @@
-"""A real `doorgifte serve` (gunicorn, one sync worker) over HTTP on 127.0.0.1."""
+"""A real `doorgifte serve` (gunicorn, threaded workers) over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -65,6 +65,81 @@ def test_errors_over_http_are_problem_json(server):
 
 KILL_CLIENTS = 4
 KILL_BATCH = 20
+GROUP_CLIENTS = 8
+LOAD_SECONDS = 60
+
+
+class Load:
+    """Client threads posting the four example flows (and, with `batches`, every fourth request
+    a batch of KILL_BATCH) until stopped, the server dies or LOAD_SECONDS pass; `answered` maps
+    each decision id answered with a 200 to its decision."""
+
+    def __init__(self, url: str, clients: int, batches: bool):
+        self.url, self.batches = url, batches
+        self.answered: dict[str, str] = {}
+        self.statuses: list[int] = []
+        self.deadline = time.monotonic() + LOAD_SECONDS
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._threads = [
+            threading.Thread(target=self._client, args=(c,), daemon=True) for c in range(clients)
+        ]
+
+    def __enter__(self) -> Load:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=20)
+        assert not any(thread.is_alive() for thread in self._threads)
+
+    def wait_for(self, count: int) -> None:
+        """Until `count` decisions were answered, a request was refused, or time is up."""
+        while len(self.answered) < count and time.monotonic() < self.deadline and self.refused == []:
+            time.sleep(0.02)
+
+    @property
+    def refused(self) -> list[int]:
+        return [status for status in self.statuses if status != 200]
+
+    def _client(self, c: int) -> None:
+        names = ("allow", "conditions", "deny", "chain")
+        with requests.Session() as session:
+            for i in range(5000):
+                if self._stop.is_set() or time.monotonic() > self.deadline:
+                    return
+                batch = self.batches and i % 4 == 3
+                try:
+                    if batch:
+                        flows = [FLOWS[names[(c + j) % 4]] for j in range(KILL_BATCH)]
+                        response = session.post(
+                            self.url + "/v1/decisions/batch", json={"flows": flows}, timeout=10
+                        )
+                    else:
+                        flow = FLOWS[names[(c + i) % 4]]
+                        response = session.post(self.url + "/v1/decisions", json=flow, timeout=10)
+                    body = response.json() if response.status_code == 200 else None
+                except requests.RequestException:
+                    return  # the server is gone: this request was in flight, not answered
+                with self._lock:
+                    self.statuses.append(response.status_code)
+                    for decision in body["results"] if batch and body else [body] if body else []:
+                        self.answered[decision["decision_id"]] = decision["decision"]
+                if response.status_code != 200:
+                    return
+
+
+def assert_answered_are_logged(db: str, answered: set[str], in_flight: int) -> set[str]:
+    """Every answered decision is in the log file, with at most `in_flight` unanswered ones
+    beside them, and the file is intact; the logged ids."""
+    logged = set(logged_ids(db))
+    assert answered <= logged, f"{len(answered - logged)} answered decisions were lost"
+    assert len(logged - answered) <= in_flight  # only what was in flight
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    return logged
 
 
 @pytest.mark.slow
@@ -73,62 +148,19 @@ def test_decisions_answered_under_load_survive_kill_9_and_are_served_after_a_res
     every decision that was answered is in the log after the crash and is served after a restart;
     decisions in flight (not answered) may or may not be there, at most one request per client."""
     first = Server(db, workers=2).start()
-    answered: dict[str, str] = {}  # decision id -> decision
-    statuses: list[int] = []
-    lock = threading.Lock()
-    stop = threading.Event()
     try:
         quiet = requests.post(first.url + "/v1/decisions", json=FLOWS["conditions"], timeout=10).json()
         assert logged_ids(db) == [quiet["decision_id"]]  # committed before it was answered
-        answered[quiet["decision_id"]] = quiet["decision"]
-        deadline = time.monotonic() + 60
-
-        def load(c: int) -> None:
-            names = ("allow", "conditions", "deny", "chain")
-            with requests.Session() as session:
-                for i in range(5000):
-                    if stop.is_set() or time.monotonic() > deadline:
-                        return
-                    batch = i % 4 == 3
-                    try:
-                        if batch:
-                            flows = [FLOWS[names[(c + j) % 4]] for j in range(KILL_BATCH)]
-                            response = session.post(
-                                first.url + "/v1/decisions/batch", json={"flows": flows}, timeout=10
-                            )
-                        else:
-                            flow = FLOWS[names[(c + i) % 4]]
-                            response = session.post(first.url + "/v1/decisions", json=flow, timeout=10)
-                        body = response.json() if response.status_code == 200 else None
-                    except requests.RequestException:
-                        return  # the server is gone: this request was in flight, not answered
-                    with lock:
-                        statuses.append(response.status_code)
-                        for decision in body["results"] if batch and body else [body] if body else []:
-                            answered[decision["decision_id"]] = decision["decision"]
-
-        threads = [threading.Thread(target=load, args=(c,), daemon=True) for c in range(KILL_CLIENTS)]
-        for thread in threads:
-            thread.start()
-        while len(answered) < 500 and time.monotonic() < deadline:  # well into the load
-            time.sleep(0.02)
-        first.stop(signal.SIGKILL)  # master and both workers at once: no chance to flush anything
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=20)
-        assert not any(thread.is_alive() for thread in threads)
+        with Load(first.url, KILL_CLIENTS, batches=True) as load:
+            load.wait_for(500)  # well into the load
+            first.stop(signal.SIGKILL)  # master and both workers at once: no chance to flush anything
     finally:
-        stop.set()
         first.close()
     assert first.proc is not None and first.proc.returncode == -signal.SIGKILL
+    answered = {quiet["decision_id"]: quiet["decision"], **load.answered}
     assert len(answered) >= 500
-    assert set(statuses) == {200}
-
-    logged = set(logged_ids(db))
-    assert set(answered) <= logged, f"{len(set(answered) - logged)} answered decisions were lost"
-    assert len(logged - set(answered)) <= KILL_CLIENTS * KILL_BATCH  # only what was in flight
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert set(load.statuses) == {200}
+    logged = assert_answered_are_logged(db, set(answered), KILL_CLIENTS * KILL_BATCH)
 
     second = Server(db).start()
     try:
@@ -146,9 +178,6 @@ def test_decisions_answered_under_load_survive_kill_9_and_are_served_after_a_res
     assert len(logged_ids(db)) == len(logged) + 1
 
 
-GROUP_CLIENTS = 8
-
-
 def commit_metrics(url: str) -> tuple[float, float]:
     """(commits, requests they released) of the decision log so far, from GET /metrics."""
     text = requests.get(url + "/metrics", timeout=10).text
@@ -164,57 +193,19 @@ def test_group_committed_decisions_answered_under_load_survive_kill_9(db):
     mid-load: every decision answered before the kill is in the log file after it; at most one
     request per client was in flight and may be there unanswered."""
     server = Server(db, workers=1, threads=GROUP_CLIENTS).start()
-    answered: set[str] = set()
-    lock = threading.Lock()
-    stop = threading.Event()
-    failures: list[int] = []
     try:
-        deadline = time.monotonic() + 60
-
-        def load(c: int) -> None:
-            names = ("allow", "conditions", "deny", "chain")
-            with requests.Session() as session:
-                for i in range(5000):
-                    if stop.is_set() or time.monotonic() > deadline:
-                        return
-                    try:
-                        response = session.post(
-                            server.url + "/v1/decisions", json=FLOWS[names[(c + i) % 4]], timeout=10
-                        )
-                    except requests.RequestException:
-                        return  # the server is gone: this request was in flight, not answered
-                    if response.status_code != 200:
-                        failures.append(response.status_code)
-                        return
-                    with lock:
-                        answered.add(response.json()["decision_id"])
-
-        threads = [threading.Thread(target=load, args=(c,), daemon=True) for c in range(GROUP_CLIENTS)]
-        for thread in threads:
-            thread.start()
-        while len(answered) < 300 and time.monotonic() < deadline and not failures:
-            time.sleep(0.02)
-        commits, released = commit_metrics(server.url)
-        while len(answered) < 600 and time.monotonic() < deadline and not failures:
-            time.sleep(0.02)
-        server.stop(signal.SIGKILL)  # master and worker at once, in the middle of the load
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=20)
-        assert not any(thread.is_alive() for thread in threads)
+        with Load(server.url, GROUP_CLIENTS, batches=False) as load:
+            load.wait_for(300)
+            commits, released = commit_metrics(server.url)
+            load.wait_for(600)
+            server.stop(signal.SIGKILL)  # master and worker at once, in the middle of the load
     finally:
-        stop.set()
         server.close()
     assert server.proc is not None and server.proc.returncode == -signal.SIGKILL
-    assert failures == []
-    assert len(answered) >= 600
+    assert load.refused == []
+    assert len(load.answered) >= 600
     assert 0 < commits < released, f"{commits:.0f} commits for {released:.0f} requests: no group commit"
-
-    logged = set(logged_ids(db))
-    assert answered <= logged, f"{len(answered - logged)} answered decisions were lost"
-    assert len(logged - answered) <= GROUP_CLIENTS  # only what was in flight
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert_answered_are_logged(db, set(load.answered), GROUP_CLIENTS)
 
 
 def test_serve_refuses_a_broken_rule_base_listing_the_problems(db, tmp_path):
