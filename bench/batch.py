@@ -108,9 +108,13 @@ def over_http(
     env = None if helpers else {"DOORGIFTE_BATCH_PROCESSES": "0"}
     with running_server(1, workdir, env) as server:
         client = Client(server.port)
-        if helpers:  # the first large batch starts the helper in the background
-            client.call("POST", "/v1/decisions/batch", body)
-            wait_for_line(server.log, "batch helper process ready", HELPER_READY_S)
+        if helpers:  # the first large batch starts the helper; a later one finds it ready
+            deadline = time.monotonic() + HELPER_READY_S
+            while "batch helper process ready" not in server.log.read_text(errors="replace"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the batch helper process was not ready within {HELPER_READY_S} s")
+                client.call("POST", "/v1/decisions/batch", body)
+                time.sleep(0.5)
 
         def call() -> object:
             status, data = client.call("POST", "/v1/decisions/batch", body)
@@ -123,15 +127,6 @@ def over_http(
         result["response_bytes"] = len(call())  # type: ignore[arg-type]
     result["request_bytes"] = len(body)
     return result
-
-
-def wait_for_line(log: Path, text: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"no {text!r} in {log} within {timeout:g} s")
 
 
 def guarded(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
