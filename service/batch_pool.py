@@ -195,7 +195,7 @@ class _HelperDecider(Decider):
 
 def helper_main(sock: socket.socket, source: Source) -> None:
     """A helper process: load the engine, say which rule base it holds, then decide shares
-    until the service process closes the pipe."""
+    until the service process closes its end of the socket pair."""
     from engine.api import Engine
     from service import jsonlog
 

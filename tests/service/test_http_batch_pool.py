@@ -40,8 +40,9 @@ READY_S = 120
 
 def batch() -> tuple[list[dict[str, Any]], dict[str, int]]:
     """300 varied flows with, in the service process's share and in the helper's: a flow
-    that breaks the contract, a flow without `as_of` (judged on the injected today), a dry run
-    and a flow under a scenario (neither logged)."""
+    that breaks the contract, a flow without `as_of` (judged on the injected today); in the
+    helper's: a dry run and a flow under a scenario (neither logged), a combination of
+    profiles, and a flow that is not an object."""
     own, theirs = shares(SIZE, 1)
     flows = copy.deepcopy(varied(SIZE, seed=15))
     marks = {
@@ -52,6 +53,7 @@ def batch() -> tuple[list[dict[str, Any]], dict[str, int]]:
         "dry_theirs": theirs.start + 7,
         "scenario_theirs": theirs.start + 9,
         "wrong_type_theirs": theirs.stop - 1,
+        "combined_theirs": theirs.start + 11,
     }
     for name in ("bad_own", "bad_theirs"):
         flows[marks[name]]["exporter"] = {"name": "Nowhere Ltd", "country": "Atlantis"}
@@ -60,6 +62,7 @@ def batch() -> tuple[list[dict[str, Any]], dict[str, int]]:
     flows[marks["dry_theirs"]]["dry_run"] = True
     flows[marks["scenario_theirs"]] = us_processor(scenario=DPF_FALLS)
     flows[marks["wrong_type_theirs"]] = ["not", "a", "flow"]  # type: ignore[assignment]
+    flows[marks["combined_theirs"]]["policy"] = ["nl-gov", "eu-residency"]  # compiled on first use
     return flows, marks
 
 
@@ -149,6 +152,7 @@ def test_a_shared_batch_answers_byte_for_byte_as_one_decided_in_process(pooled, 
     unlogged = {marks["dry_theirs"], marks["scenario_theirs"]}
     assert not any(results[i]["logged"] for i in unlogged)
     assert "+scenario." in results[marks["scenario_theirs"]]["reference_data"]["version"]
+    assert results[marks["combined_theirs"]]["policy"]["id"] == "eu-residency+nl-gov"
 
     # logged together in the service process, and counted there
     logged = [r["decision_id"] for r in results if r["status"] == 200 and r["logged"]]
