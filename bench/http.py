@@ -68,11 +68,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(workers: int, workdir: Path) -> Iterator[Server]:
+def running_server(workers: int, workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """`doorgifte serve` on a free port with its own decision log; stopped with SIGTERM."""
     port = free_port()
     server = Server(port, 0, workdir / f"decisions-{workers}w.sqlite3", workdir / f"server-{workers}w.log")
-    env = {**os.environ, "DOORGIFTE_DB": str(server.db)}
+    env = {**os.environ, **(extra_env or {}), "DOORGIFTE_DB": str(server.db)}
     args = [str(DOORGIFTE), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     with server.log.open("wb") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)

@@ -49,7 +49,10 @@ def targets(results: dict[str, Any]) -> list[Row]:
     varied_tc = _get(results, "latency", "varied", "1_hop_third_country", "p50_us")
     varied_chain = _get(results, "latency", "varied", "3_hop", "p50_us")
     decision, trivial = http_row(results, 2, 2, "decision"), http_row(results, 2, 2, "trivial")
-    batch_loop = _get(results, "batch", "in_process_engine_loop", "median_ms")
+    # in process with the batch helper process when it ran: the engine loop has one core by nature
+    batch_loop = _get(results, "batch", "in_process_service_batch_helper", "median_ms") or _get(
+        results, "batch", "in_process_engine_loop", "median_ms"
+    )
     batch_http = _get(results, "batch", "http_1_worker", "median_ms")
     flows = _get(results, "batch", "flows") or 0
     growth = _get(results, "memory", "growth_mb")
@@ -115,7 +118,7 @@ def targets(results: dict[str, Any]) -> list[Row]:
         ),
         _target(
             "batch_in_process",
-            f"batch of {flows:,} in process (engine loop) <= 150 ms",
+            f"batch of {flows:,} in process (decide_batch with its helper) <= 150 ms",
             batch_loop,
             lambda v: v <= 150,
             f"{batch_loop or 0:.0f} ms",
@@ -244,16 +247,22 @@ def _batch_lines(results: dict[str, Any]) -> list[str]:
     labels = {
         "in_process_engine_loop": "in process: loop over engine.evaluate",
         "in_process_service_batch": "in process: Decider.decide_batch + SQLite log",
-        "in_process_flask_test_client": "in process: Flask test client POST",
-        "http_1_worker": "HTTP POST /v1/decisions/batch, 1 worker",
+        "in_process_service_batch_helper": "  the same with 1 batch helper process",
+        "in_process_flask_test_client": "in process: Flask test client POST (helper)",
+        "http_1_worker": "HTTP POST /v1/decisions/batch, 1 worker (helper)",
+        "http_1_worker_no_helper": "  the same, DOORGIFTE_BATCH_PROCESSES=0",
     }
-    lines = [f"Batch of {part.get('flows', 0):,} mixed flows{'median ms':>32}{'min ms':>9}"]
-    for key, label in labels.items():
-        r = part.get(key) or {}
-        if "error" in r:
-            lines.append(f"  {label:<50}could not run: {_one_line(r['error'])}")
-        elif r:
-            lines.append(f"  {label:<50}{r['median_ms']:>9.0f}{r['min_ms']:>9.0f}")
+    lines = []
+    for mix, rows in (("mixed", part), ("varied", part.get("varied") or {})):
+        if not rows:
+            continue
+        lines.append(f"Batch of {part.get('flows', 0):,} {mix} flows{'median ms':>32}{'min ms':>9}")
+        for key, label in labels.items():
+            r = rows.get(key) or {}
+            if "error" in r:
+                lines.append(f"  {label:<50}could not run: {_one_line(r['error'])}")
+            elif r:
+                lines.append(f"  {label:<50}{r['median_ms']:>9.0f}{r['min_ms']:>9.0f}")
     return lines
 
 

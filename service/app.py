@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from engine.api import Engine
 from engine.errors import Problem
 from service import access, dashboard, errors, resources, sessions
+from service.batch_pool import BatchPool
 from service.config import Config
 from service.deciding import Decider
 from service.decision_log import DecisionLog, LogUnavailable, open_log
@@ -57,6 +58,7 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     decision_log.on_commit = metrics.commit_hook(decision_log.backend)
     decider = Decider(engine, decision_log, metrics, config.eval_timeout)
+    decider.pool = BatchPool.for_service(config, engine)
     app.extensions[KEY] = Service(config, engine, decision_log, metrics, decider)
     errors.register(app)
     resources.register(app)

@@ -33,10 +33,18 @@ DEFAULT_MAX_LOCATIONS = 1000
 DEFAULT_REPLAY_MAX_RUNNING = 2
 #: request threads per `doorgifte serve` worker (`--threads`)
 DEFAULT_THREADS = 4
+#: batches of at least this many flows are shared with the helper processes (service/batch_pool.py)
+DEFAULT_BATCH_PARALLEL_MIN = 64
 MIN_SESSION_KEY = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: set by `doorgifte serve --workers N` (N > 1) before prometheus_client is imported
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def default_batch_processes() -> int:
+    """One batch helper process when this process may run on a second core, else none."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 1 if (cores or 1) > 1 else 0
 
 
 class ConfigError(ValueError):
@@ -77,6 +85,10 @@ class Config:
     session_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False, compare=False)
     #: proxies in front of the service whose X-Forwarded-Proto/-Host/-For are trusted (0: none)
     proxy_hops: int = 0
+    #: helper processes per service process that decide a share of a large batch (0: none)
+    batch_processes: int = field(default_factory=default_batch_processes)
+    #: the fewest flows in a batch that the helper processes share
+    batch_parallel_min: int = DEFAULT_BATCH_PARALLEL_MIN
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -106,6 +118,10 @@ class Config:
             tokens=tokens,
             session_key=_session_key(get("SESSION_KEY")),
             proxy_hops=_count("PROXY_HOPS", get("PROXY_HOPS")),
+            batch_processes=_count("BATCH_PROCESSES", get("BATCH_PROCESSES"), default_batch_processes()),
+            batch_parallel_min=_positive_int(
+                "BATCH_PARALLEL_MIN", get("BATCH_PARALLEL_MIN"), DEFAULT_BATCH_PARALLEL_MIN
+            ),
         )
 
     @property
@@ -158,11 +174,11 @@ def _positive_int(name: str, raw: str | None, default: int) -> int:
     return value
 
 
-def _count(name: str, raw: str | None) -> int:
-    """A whole number from 0, 0 when unset."""
+def _count(name: str, raw: str | None, default: int = 0) -> int:
+    """A whole number from 0, `default` when unset."""
     if raw == "0":
         return 0
-    return _positive_int(name, raw, 0)
+    return _positive_int(name, raw, default)
 
 
 def _positive_float(name: str, raw: str | None, default: float) -> float:

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.api import Engine
 from engine.decision import Decision, VendorRef
@@ -40,6 +40,9 @@ from service.decision_log import (
 from service.errors import ProblemError, internal_error
 from service.lookup import today_utc
 from service.metrics import Metrics
+
+if TYPE_CHECKING:  # the pool imports this module, not the other way round
+    from service.batch_pool import BatchPool
 
 log = logging.getLogger("doorgifte.decisions")
 T = TypeVar("T")
@@ -76,6 +79,9 @@ class Answered:
 
 
 class Decider:
+    #: helper processes that decide a share of a large batch (service/batch_pool.py); None: none
+    pool: BatchPool | None = None
+
     def __init__(self, engine: Engine, decision_log: DecisionLog, metrics: Metrics, timeout: float):
         self.engine = engine
         self.log = decision_log
@@ -117,19 +123,33 @@ class Decider:
         """Every flow answered on its own; the good ones logged together, before answering."""
         deadline = time.monotonic() + self.timeout
         today = today_utc()
-        answers = []
-        for index, payload in enumerate(flows):
-            self._check_deadline(deadline, index, len(flows))
-            answers.append(self._answer(index, payload, today, deadline))
+        answers = self.pool.decide(self, flows, today, deadline) if self.pool is not None else None
+        if answers is None:  # no helper process takes a share: all of it in this process
+            answers = self.answer_flows(flows, range(len(flows)), today, deadline)
         self._check_deadline(deadline, len(flows), len(flows))
         decided = [(a, a.decision) for a in answers if a.decision is not None]
         for answer, decision in decided:
-            answer.text = decision.model_dump_json()
+            if not answer.text:  # a helper's decisions come with their text
+                answer.text = decision.model_dump_json()
         kept = [(a, d) for a, d in decided if d.logged]
         self._log([self._entry(flows[a.index], d, a.text, request_id, token_name) for a, d in kept])
         for _, decision in decided:
             self.metrics.answered(decision)
         return answers
+
+    def answer_flows(
+        self, flows: list[Any], indexes: range, today: dt.date, deadline: float
+    ) -> list[Answered]:
+        """The flows at `indexes` answered in this process, the clock checked before each."""
+        answers = []
+        for index in indexes:
+            self._check_deadline(deadline, index, len(flows))
+            answers.append(self._answer(index, flows[index], today, deadline))
+        return answers
+
+    def timed_out(self, done: int, total: int) -> ProblemError:
+        """The 503 of a batch that ran out of time with `done` of its `total` flows evaluated."""
+        return self._timeout(f"{done} of {total} flows were evaluated")
 
     def what_if(self, payload: Any) -> Decision:
         """A decision that is never logged (a review compares two of them)."""

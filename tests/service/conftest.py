@@ -45,7 +45,10 @@ def make_app(engine: Engine, db_path: Path) -> Iterator[Callable[..., Flask]]:
 
     yield make
     for app in apps:
-        app.extensions["doorgifte"].log.close()
+        service = app.extensions["doorgifte"]
+        if service.decider.pool is not None:  # its helper processes, if a large batch started any
+            service.decider.pool.close()
+        service.log.close()
 
 
 @pytest.fixture
