@@ -11,8 +11,10 @@ prometheus_client's multiprocess directory before anything imports it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.reference import REVIEW_MAX_DAYS
 from service import lookup
-from service.config import DEFAULT_THREADS, Config, ConfigError, is_postgres_url
+from service.config import DEFAULT_THREADS, Config, ConfigError, default_batch_processes, is_postgres_url
 
 if TYPE_CHECKING:
     from engine.api import Engine
@@ -73,6 +75,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     jsonlog.configure(config.log_level_number)
     _validate_rule_base(config)
+    if "DOORGIFTE_BATCH_PROCESSES" not in os.environ:  # the default counts the cores the workers leave
+        config = dataclasses.replace(config, batch_processes=default_batch_processes(args.workers))
     return server.serve(config, args.host, args.port, args.workers, args.threads)
 
 

@@ -41,10 +41,11 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def default_batch_processes() -> int:
-    """One batch helper process when this process may run on a second core, else none."""
+def default_batch_processes(workers: int = 1) -> int:
+    """One batch helper process when a core is left over by the service's `workers`, else none:
+    with a worker per core, a helper would only take CPU from another worker's requests."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 1 if (cores or 1) > 1 else 0
+    return 1 if (cores or 1) > workers else 0
 
 
 class ConfigError(ValueError):

@@ -89,3 +89,28 @@ def test_the_session_key_and_proxy_hops():
     first, second = Config.from_env({}), Config.from_env({})
     assert len(first.session_key) == 32 and first.session_key != second.session_key  # random per start
     assert "session_key" not in repr(first)  # never printed
+
+
+@pytest.mark.parametrize(("cores", "workers", "helpers"), [(2, 1, 1), (2, 2, 0), (1, 1, 0), (8, 2, 1)])
+def test_a_batch_helper_by_default_only_on_a_core_the_workers_leave(monkeypatch, cores, workers, helpers):
+    from service.config import default_batch_processes
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert default_batch_processes(workers) == helpers
+
+
+def test_serve_sizes_the_batch_helpers_for_its_workers_unless_told(monkeypatch, tmp_path):
+    from service import cli, server
+
+    seen: list[int] = []
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(server, "serve", lambda config, *args: seen.append(config.batch_processes) or 0)
+    monkeypatch.setattr(cli, "_validate_rule_base", lambda config: None)
+    monkeypatch.setattr("service.jsonlog.configure", lambda level: None)
+    monkeypatch.delenv("DOORGIFTE_BATCH_PROCESSES", raising=False)
+    monkeypatch.setenv("DOORGIFTE_DB", str(tmp_path / "decisions.sqlite3"))
+    for workers in ("1", "2"):
+        assert cli.main(["serve", "--port", "1", "--workers", workers]) == 0
+    monkeypatch.setenv("DOORGIFTE_BATCH_PROCESSES", "1")
+    assert cli.main(["serve", "--port", "1", "--workers", "2"]) == 0
+    assert seen == [1, 0, 1]
