@@ -52,15 +52,17 @@ browser:
 #
 # The whole suite runs under slipcover, which measures the line coverage of engine/ and service/
 # (of this process and the two test processes; the servers the end-to-end tests start are not
-# counted) and fails the run below COVERAGE_FLOOR percent: 96.5 measured on 2026-12-02, so a
-# change that leaves more than about 60 new lines untested fails. The report is var/coverage.json.
+# counted); tests/coverage_report.py prints the total and fails the run below COVERAGE_FLOOR
+# percent: 96.5 measured on 2026-12-02, so a change that leaves more than about 60 new lines
+# untested fails. The report is var/coverage.json. (Not slipcover's own --fail-under: with it,
+# slipcover 1.1 writes the report without the test processes' coverage.)
 COVERAGE_FLOOR ?= 96
 test:
 	$(MAKE) --no-print-directory -j2 install browser  # pip and apt side by side: CI starts from nothing
 	mkdir -p var && rm -f var/coverage.json
 	DOORGIFTE_REQUIRE_BROWSER=1 $(BIN)/python -m slipcover --source engine,service --json --out var/coverage.json \
-		--fail-under $(COVERAGE_FLOOR) -m pytest -q -n 2 --dist loadfile; rc=$$?; \
-		$(BIN)/python -m tests.coverage_report var/coverage.json $(COVERAGE_FLOOR); exit $$rc
+		-m pytest -q -n 2 --dist loadfile; rc=$$?; \
+		$(BIN)/python -m tests.coverage_report var/coverage.json $(COVERAGE_FLOOR) || [ $$rc -ne 0 ] || rc=1; exit $$rc
 
 # The quick loop while editing: every test but the slow ones (stress, schemathesis, browser), the
 # real servers of tests/e2e and the browser; `make test` runs them all.

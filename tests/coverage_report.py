@@ -1,5 +1,6 @@
 """The few lines `make test` prints of slipcover's JSON report: the total against the floor and
-the least covered modules (the whole report stays in var/coverage.json).
+the least covered modules (the whole report stays in var/coverage.json); exit status 1 below
+the floor or without a report.
 
     python -m tests.coverage_report var/coverage.json 96
 """
@@ -29,8 +30,9 @@ def main(argv: list[str]) -> int:
     if not path.is_file():
         print(f"no coverage report at {path}: the test run stopped before writing it")
         return 1
-    print("\n".join(summary(json.loads(path.read_text()), floor)))
-    return 0
+    report = json.loads(path.read_text())
+    print("\n".join(summary(report, floor)))
+    return 0 if report["summary"]["percent_covered"] >= floor else 1
 
 
 if __name__ == "__main__":

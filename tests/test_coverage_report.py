@@ -1,5 +1,7 @@
 """The coverage lines `make test` prints (tests/coverage_report.py)."""
 
+import json
+
 from tests.coverage_report import main, summary
 
 
@@ -21,3 +23,11 @@ def test_the_total_is_judged_against_the_floor_and_the_least_covered_come_first(
 def test_a_missing_report_is_said_and_fails(tmp_path, capsys):
     assert main([str(tmp_path / "none.json"), "96"]) == 1
     assert "no coverage report" in capsys.readouterr().out
+
+
+def test_the_exit_status_is_the_verdict(tmp_path):
+    path = tmp_path / "coverage.json"
+    path.write_text(json.dumps(report(96.5)))
+    assert main([str(path), "96"]) == 0
+    path.write_text(json.dumps(report(95.9)))
+    assert main([str(path), "96"]) == 1
