@@ -3,7 +3,7 @@
 durable-rules holds the GIL and must never be used from two threads (engine/durable_adapter.py),
 so a second core needs a second process with its own engine. Each service process (a gunicorn
 worker) keeps a small pool of them (`DOORGIFTE_BATCH_PROCESSES`, default one when the machine
-has more than one core; 0: none). A batch of at least `DOORGIFTE_BATCH_PARALLEL_MIN` flows is
+has a core more than `serve --workers`; 0: none). A batch of at least `DOORGIFTE_BATCH_PARALLEL_MIN` flows is
 split: the helpers decide the tail shares while the service process decides the head, and the
 answers are put back in order. Smaller batches, and every batch while no helper is ready, are
 decided in the service process alone, exactly as before.
