@@ -38,7 +38,9 @@ def make_app(engine: Engine, db_path: Path) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def make(decision_log: DecisionLog | None = None, **settings: Any) -> Flask:
-        config = Config(**{"db": str(db_path), **settings})
+        # no batch helper processes unless a test asks (test_http_batch_pool.py): the other tests
+        # decide in process, as with DOORGIFTE_BATCH_PROCESSES=0
+        config = Config(**{"db": str(db_path), "batch_processes": 0, **settings})
         app = create_app(config, engine=engine, decision_log=decision_log)
         apps.append(app)
         return app

@@ -24,10 +24,17 @@ from schemathesis.config import SchemathesisConfig
 
 from service import tokens
 
-#: the batch's coverage phase decides thousands of generated flows (9 s of the run) for what the
-#: coverage phase of POST /v1/decisions checks on one flow: batch runs the examples and fuzzing
+#: the coverage phase (every schema boundary of every field, thousands of cases) for the two
+#: rich request bodies, a flow and a vendor; the other operations, the batch among them (the
+#: same flow schema, at 9 s), run the examples and fuzzing phases, which halves the run
 OPEN_RUN = SchemathesisConfig.from_dict(
-    {"operations": [{"include-name": "POST /v1/decisions/batch", "phases": {"coverage": {"enabled": False}}}]}
+    {
+        "phases": {"coverage": {"enabled": False}},
+        "operations": [
+            {"include-name": name, "phases": {"coverage": {"enabled": True}}}
+            for name in ("POST /v1/decisions", "PUT /v1/vendors/{vendor_id}")
+        ],
+    }
 )
 
 
