@@ -82,10 +82,6 @@ def _when_problems(scope: str, when: dict[str, Any], facts: dict[str, Any], dept
     return out
 
 
-def _refs(values: list[Any]) -> list[str]:
-    return [x[1:] for x in values if isinstance(x, str) and x.startswith("$")]
-
-
 def _code_problem(rule: Rule) -> str | None:
     code, effect = rule.then.code, rule.then.effect
     custom = code is not None and code.startswith(v.CUSTOM_CODE_PREFIX)
@@ -109,7 +105,7 @@ def check_rule(
     facts = scope_facts(rule.scope, conclusions or [])
     out = [(("when", *loc), msg) for loc, msg in _when_problems(rule.scope, rule.when, facts, 1)]
     known = set(facts) | PARAM_FACTS[rule.scope]
-    for ref in _refs(list(rule.then.params.values())) + _refs(rule.basis):
+    for ref in rule.named_facts:
         if ref not in known:
             hint = did_you_mean(ref, sorted(known))
             out.append((("then", "params"), f"unknown fact ${ref}" + (f"; {hint}" if hint else "")))
