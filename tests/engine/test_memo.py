@@ -13,6 +13,7 @@ from engine.api import Engine
 from engine.firing import FiringMemo
 from engine.memo import Bounded
 from tests.conftest import TODAY
+from tests.mixed_flows import expected_answer, mixed_flows
 
 FLOWS = varied(250, seed=7)
 
@@ -26,12 +27,6 @@ def cold() -> Engine:
     return engine
 
 
-def answer(engine: Engine, flow: dict[str, Any]) -> dict[str, Any]:
-    body = engine.evaluate(flow, today=TODAY).model_dump(mode="json")
-    body.pop("decision_id")
-    return body
-
-
 @pytest.fixture(scope="module")
 def warm() -> Engine:
     engine = Engine.load()
@@ -40,21 +35,28 @@ def warm() -> Engine:
     return engine
 
 
-def test_a_remembering_engine_answers_as_one_that_remembers_nothing(warm, cold):
+@pytest.fixture(scope="module")
+def flows(warm: Engine) -> list[dict[str, Any]]:
+    """The seeded mix, and the stress tests' mix (every profile, sensitive data categories)."""
+    return FLOWS + mixed_flows(warm)
+
+
+def test_a_remembering_engine_answers_as_one_that_remembers_nothing(warm, cold, flows):
     """250 seeded flows that differ (vendors, roles, safeguards, chains, profiles, languages,
-    dates), decided again in another order by a warm engine, word for word as a cold one."""
-    order = random.Random(1).sample(range(len(FLOWS)), len(FLOWS))
-    differ = [i for i in order if answer(warm, FLOWS[i]) != answer(cold, FLOWS[i])]
+    dates) and the stress tests' mix, decided again in another order by a warm engine, word
+    for word as a cold one."""
+    order = random.Random(1).sample(range(len(flows)), len(flows))
+    differ = [i for i in order if expected_answer(warm, flows[i]) != expected_answer(cold, flows[i])]
     assert not differ, f"flows decided differently once remembered: {differ[:10]}"
     assert cold.rules.known.misses > len(warm.rules.known)  # the cold engine asked durable every time
 
 
 def test_the_same_flow_in_another_language_is_not_served_from_the_first(warm, cold):
     flow = {**FLOWS[0], "lang": "nl"}
-    dutch = answer(warm, flow)
-    english = answer(warm, {**flow, "lang": "en"})
+    dutch = expected_answer(warm, flow)
+    english = expected_answer(warm, {**flow, "lang": "en"})
     assert dutch["hops"][0]["findings"][0]["message"] != english["hops"][0]["findings"][0]["message"]
-    assert dutch == answer(cold, flow)
+    assert dutch == expected_answer(cold, flow)
 
 
 def test_durable_rules_is_asked_only_about_records_it_has_not_seen(warm):
